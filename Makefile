@@ -1,0 +1,56 @@
+# The project's build entry points. Every target that compiles Go depends on
+# `tf`, so a fresh clone needs nothing installed beforehand.
+#
+#   make tf                    TensorFlow runtime into ./.tf (git-ignored)
+#   make tf PREFIX=/usr/local  ... or system-wide (lib + headers + ldconfig)
+#   eval "$(make -s env)"      plain go build/test/run work in this shell
+#   make test                  vet + the whole test suite (what CI runs)
+#   make train                 the default training run (go run ./training)
+
+TF_VERSION := 2.21.0
+# TF_WHEEL may name the GPU wheel (tensorflow) instead of tensorflow-cpu.
+TF_WHEEL   ?= tensorflow-cpu
+LOCAL      := $(CURDIR)/.tf
+PREFIX     ?= $(LOCAL)
+VENV       := $(LOCAL)/venv
+PYTHON     := $(VENV)/bin/python
+
+# The link and load paths for the chosen prefix. -ltensorflow comes from the
+# Go bindings, -ltensorflow_framework from internal/tfrt; the rpath lets built
+# binaries run without LD_LIBRARY_PATH.
+ENV := CGO_CFLAGS="-I$(PREFIX)/include" \
+	CGO_LDFLAGS="-L$(PREFIX)/lib -Wl,-rpath,$(PREFIX)/lib" \
+	LD_LIBRARY_PATH="$(PREFIX)/lib$${LD_LIBRARY_PATH:+:$$LD_LIBRARY_PATH}" \
+	CYCLEGAN_PYTHON="$(PYTHON)" \
+	TF_CPP_MIN_LOG_LEVEL="$${TF_CPP_MIN_LOG_LEVEL:-1}"
+
+GO ?= go
+
+.PHONY: all tf env build vet test train clean-tf
+
+all: build
+
+tf:
+	@TF_WHEEL=$(TF_WHEEL) build/install-tf.sh $(TF_VERSION) $(VENV) $(PREFIX)
+
+env: tf
+	@echo 'export CGO_CFLAGS="-I$(PREFIX)/include"'
+	@echo 'export CGO_LDFLAGS="-L$(PREFIX)/lib -Wl,-rpath,$(PREFIX)/lib"'
+	@echo 'export LD_LIBRARY_PATH="$(PREFIX)/lib$${LD_LIBRARY_PATH:+:$$LD_LIBRARY_PATH}"'
+	@echo 'export CYCLEGAN_PYTHON="$(PYTHON)"'
+	@echo 'export TF_CPP_MIN_LOG_LEVEL="$${TF_CPP_MIN_LOG_LEVEL:-1}"'
+
+build: tf
+	$(ENV) $(GO) build ./...
+
+vet: tf
+	$(ENV) $(GO) vet ./...
+
+test: vet
+	$(ENV) $(GO) test -count=1 -timeout 60m ./...
+
+train: tf
+	$(ENV) $(GO) run ./training $(ARGS)
+
+clean-tf:
+	rm -rf $(LOCAL)

@@ -1,0 +1,198 @@
+// Package graph builds models as TensorFlow graphs from Go: resource
+// variables, the layers and losses the CycleGAN needs, gradients from the
+// runtime's C++ registry, Adam, checkpoints and SavedModel export.
+//
+// A Builder wraps a tf.Graph and a name scope. Construction errors are
+// recorded in the builder (like op.Scope) and reported by Err, so model code
+// reads top to bottom without an error check after every layer.
+package graph
+
+import (
+	"fmt"
+	"strings"
+
+	_ "cyclegan/internal/tfrt" // links the runtime (both libraries)
+
+	tf "github.com/galeone/tensorflow/tensorflow/go"
+	"github.com/galeone/tensorflow/tensorflow/go/op"
+	tg "github.com/galeone/tfgo"
+)
+
+// Builder adds operations to one graph under a name scope. Builders made
+// with Sub share the graph, the variable list and the first error.
+type Builder struct {
+	g      *tf.Graph
+	s      *op.Scope
+	name   string // s's namespace, "" at the root
+	device string
+	state  *state
+	// DType is the floating type of variables and constants made by layers.
+	dtype tf.DataType
+}
+
+type state struct {
+	root *op.Scope
+	vars []*Variable
+	// used counts the sub-scope names taken under each namespace, mirroring
+	// op.Scope's own (private) count so that b.name stays its namespace.
+	used map[string]map[string]int
+	seed int64
+	err  error
+}
+
+// NewBuilder returns a builder for a new, empty graph whose variables and
+// constants have the given floating dtype (tf.Float or tf.Double). seed
+// makes random initializers reproducible.
+func NewBuilder(dtype tf.DataType, seed int64) *Builder {
+	g := tf.NewGraph()
+	root := op.NewScopeWithGraph(g)
+	return &Builder{g: g, s: root, dtype: dtype,
+		state: &state{root: root, seed: seed, used: map[string]map[string]int{}}}
+}
+
+// Graph returns the graph being built.
+func (b *Builder) Graph() *tf.Graph { return b.g }
+
+// DType returns the floating dtype of the builder's variables.
+func (b *Builder) DType() tf.DataType { return b.dtype }
+
+// Sub returns a builder whose operations are named under name (made unique
+// within b if already used).
+func (b *Builder) Sub(name string) *Builder {
+	c := *b
+	c.s, c.name = b.subScope(name)
+	return &c
+}
+
+// Name returns b's namespace ("" at the root): an op named "x" under b is
+// called Name()+"/x".
+func (b *Builder) Name() string { return b.name }
+
+// subScope makes a sub-scope and works out its namespace the way op.Scope
+// does: name, then name_1, name_2, ...
+func (b *Builder) subScope(name string) (*op.Scope, string) {
+	used := b.state.used[b.name]
+	if used == nil {
+		used = map[string]int{}
+		b.state.used[b.name] = used
+	}
+	unique := name
+	if n := used[name]; n > 0 {
+		unique = fmt.Sprint(name, "_", n)
+	}
+	used[name]++
+	if b.name != "" {
+		unique = b.name + "/" + unique
+	}
+	return b.s.SubScope(name), unique
+}
+
+// at returns a builder whose namespace is exactly path (no uniquifying), on
+// b's device and without b's control dependencies: for ops that belong next
+// to an existing op, such as optimizer slots next to their variable.
+func (b *Builder) at(path string) *Builder {
+	c := *b
+	c.s = b.state.root.WithDevice(b.device).SubScope(path)
+	c.name = path
+	return &c
+}
+
+// fullName is the graph name of an op called name under b.
+func (b *Builder) fullName(name string) string {
+	if b.name == "" {
+		return name
+	}
+	return b.name + "/" + name
+}
+
+// WithDevice returns a builder that places its operations on device (for
+// example "/device:GPU:0"); "" lets the runtime choose.
+func (b *Builder) WithDevice(device string) *Builder {
+	c := *b
+	c.s = b.s.WithDevice(device)
+	c.device = device
+	return &c
+}
+
+// WithControlDependencies returns a builder whose operations run only after
+// ops have run.
+func (b *Builder) WithControlDependencies(ops ...*tf.Operation) *Builder {
+	c := *b
+	c.s = b.s.WithControlDependencies(ops...)
+	return &c
+}
+
+// Scope returns a fresh, uniquely named op.Scope under b for one generated
+// op wrapper (the wrappers name every op after its type).
+func (b *Builder) Scope(name string) *op.Scope {
+	s, _ := b.subScope(name)
+	return s
+}
+
+// Err returns the first error met while building, without the stack trace
+// that op.Scope appends.
+func (b *Builder) Err() error {
+	if b.state.err != nil {
+		return b.state.err
+	}
+	if err := b.s.Err(); err != nil {
+		msg := err.Error()
+		if i := strings.Index(msg, " (Stacktrace:"); i >= 0 {
+			msg = msg[:i]
+		}
+		return fmt.Errorf("build graph: %s", msg)
+	}
+	return nil
+}
+
+// fail records err as the builder's error if it is the first one.
+func (b *Builder) fail(format string, args ...any) {
+	if b.state.err == nil && b.s.Err() == nil {
+		b.state.err = fmt.Errorf("build graph: "+format, args...)
+	}
+}
+
+// failed reports whether an error has been recorded.
+func (b *Builder) failed() bool { return b.Err() != nil }
+
+// Const adds a constant holding v (a Go scalar or slice, or a *tf.Tensor).
+func (b *Builder) Const(v any) tf.Output { return tg.Const(b.s, v) }
+
+// Scalar adds a scalar constant of the builder's dtype.
+func (b *Builder) Scalar(v float64) tf.Output {
+	if b.dtype == tf.Double {
+		return b.Const(v)
+	}
+	return b.Const(float32(v))
+}
+
+// Cast converts x to dtype (a no-op when it already has it).
+func (b *Builder) Cast(x tf.Output, dtype tf.DataType) tf.Output { return tg.Cast(b.s, x, dtype) }
+
+// Placeholder adds a placeholder of the given dtype and shape (-1 for an
+// unknown dimension), named name under b.
+func (b *Builder) Placeholder(name string, dtype tf.DataType, shape ...int64) tf.Output {
+	return b.add(tf.OpSpec{Type: "Placeholder", Name: name,
+		Attrs: map[string]any{"dtype": dtype, "shape": tf.MakeShape(shape...)}})
+}
+
+// Identity adds an Identity op named name under b, to give a tensor a stable
+// name (for signatures and fetches).
+func (b *Builder) Identity(name string, x tf.Output) tf.Output {
+	return b.add(tf.OpSpec{Type: "Identity", Name: name, Input: []tf.Input{x}})
+}
+
+// Group adds a NoOp named name under b that runs after ops.
+func (b *Builder) Group(name string, ops ...*tf.Operation) *tf.Operation {
+	return b.s.AddOperation(tf.OpSpec{Type: "NoOp", Name: name, ControlDependencies: ops})
+}
+
+// add adds an op named exactly spec.Name under b (a duplicate name is a
+// build error) and returns its output 0.
+func (b *Builder) add(spec tf.OpSpec) tf.Output {
+	o := b.s.AddOperation(spec)
+	if o == nil {
+		return tf.Output{}
+	}
+	return o.Output(0)
+}

@@ -1,0 +1,191 @@
+package graph
+
+import (
+	"fmt"
+
+	tf "github.com/galeone/tensorflow/tensorflow/go"
+	"github.com/galeone/tensorflow/tensorflow/go/op"
+)
+
+// Conv describes a 2-D convolution layer on NHWC tensors.
+type Conv struct {
+	Filters int // output channels
+	Kernel  int // square kernel size
+	Stride  int // 1 when 0
+	// Pad is the padding added on each side of H and W before a VALID
+	// convolution: by reflection (MirrorPad REFLECT) when Reflect is set,
+	// with zeros otherwise.
+	Pad     int
+	Reflect bool
+	Bias    bool
+	// Init initializes the kernel; Normal(0, 0.02) when nil (the CycleGAN
+	// paper's). Biases start at zero.
+	Init Initializer
+}
+
+func (c Conv) stride() int64 {
+	if c.Stride <= 0 {
+		return 1
+	}
+	return int64(c.Stride)
+}
+
+func (c Conv) init() Initializer {
+	if c.Init == nil {
+		return Normal(0, 0.02)
+	}
+	return c.Init
+}
+
+// channels returns the static channel count of an NHWC tensor.
+func (b *Builder) channels(x tf.Output, layer string) int64 {
+	if b.failed() {
+		return 0
+	}
+	sh := x.Shape()
+	if sh.NumDimensions() != 4 {
+		b.fail("%s: input %s must be 4-D NHWC, has shape %v", layer, x.Op.Name(), sh)
+		return 0
+	}
+	c := sh.Size(3)
+	if c < 0 {
+		b.fail("%s: input %s needs a known channel count, has shape %v", layer, x.Op.Name(), sh)
+	}
+	return c
+}
+
+// Pad2D pads H and W of an NHWC tensor by p on each side, by reflection or
+// with zeros.
+func (b *Builder) Pad2D(x tf.Output, p int, reflect bool) tf.Output {
+	if p == 0 {
+		return x
+	}
+	s := b.Scope("pad")
+	pads := op.Const(s.SubScope("paddings"), [][]int32{{0, 0}, {int32(p), int32(p)}, {int32(p), int32(p)}, {0, 0}})
+	if reflect {
+		return op.MirrorPad(s, x, pads, "REFLECT")
+	}
+	return op.Pad(s, x, pads)
+}
+
+// Conv2D adds a convolution layer called name: optional padding, a VALID
+// convolution with stride c.Stride, and an optional bias.
+func (b *Builder) Conv2D(name string, x tf.Output, c Conv) tf.Output {
+	l := b.Sub(name)
+	in := l.channels(x, name)
+	if l.failed() {
+		return tf.Output{}
+	}
+	w := l.Variable("kernel", []int64{int64(c.Kernel), int64(c.Kernel), in, int64(c.Filters)}, c.init())
+	x = l.Pad2D(x, c.Pad, c.Reflect)
+	s := c.stride()
+	y := op.Conv2D(l.Scope("conv"), x, w.Read, []int64{1, s, s, 1}, "VALID")
+	return l.bias(y, c)
+}
+
+func (b *Builder) bias(y tf.Output, c Conv) tf.Output {
+	if !c.Bias {
+		return y
+	}
+	bv := b.Variable("bias", []int64{int64(c.Filters)}, Zeros())
+	return op.BiasAdd(b.Scope("bias_add"), y, bv.Read)
+}
+
+// ConvTranspose2D adds a transposed convolution (the CycleGAN paper's
+// fractionally strided u-k layer) called name: SAME padding, so the output is
+// exactly Stride times the input in H and W, for any input size.
+func (b *Builder) ConvTranspose2D(name string, x tf.Output, c Conv) tf.Output {
+	l := b.Sub(name)
+	in := l.channels(x, name)
+	if l.failed() {
+		return tf.Output{}
+	}
+	// A transposed conv's kernel is [k, k, out, in].
+	w := l.Variable("kernel", []int64{int64(c.Kernel), int64(c.Kernel), int64(c.Filters), in}, c.init())
+	s := c.stride()
+	size := l.scaledSize(x, s, int64(c.Filters))
+	y := op.Conv2DBackpropInput(l.Scope("conv_transpose"), size, w.Read, x, []int64{1, s, s, 1}, "SAME")
+	return l.bias(y, c)
+}
+
+// scaledSize returns [N, H*s, W*s, channels] for NHWC x, computed at run time.
+func (b *Builder) scaledSize(x tf.Output, s, channels int64) tf.Output {
+	sc := b.Scope("output_size")
+	shape := op.Shape(sc, x, op.ShapeOutType(tf.Int32))
+	n := op.Slice(sc.SubScope("n"), shape, op.Const(sc.SubScope("b0"), []int32{0}), op.Const(sc.SubScope("s0"), []int32{1}))
+	hw := op.Slice(sc.SubScope("hw"), shape, op.Const(sc.SubScope("b1"), []int32{1}), op.Const(sc.SubScope("s1"), []int32{2}))
+	hw = op.Mul(sc, hw, op.Const(sc.SubScope("stride"), int32(s)))
+	c := op.Const(sc.SubScope("c"), []int32{int32(channels)})
+	return op.ConcatV2(sc, []tf.Output{n, hw, c}, op.Const(sc.SubScope("axis"), int32(0)))
+}
+
+// ResizeConv2D upsamples by c.Stride with nearest-neighbour resizing and then
+// applies a stride-1 convolution with reflection padding (k/2): the
+// checkerboard-free alternative to ConvTranspose2D.
+func (b *Builder) ResizeConv2D(name string, x tf.Output, c Conv) tf.Output {
+	l := b.Sub(name)
+	s := c.stride()
+	sc := l.Scope("resize")
+	shape := op.Shape(sc, x, op.ShapeOutType(tf.Int32))
+	hw := op.Slice(sc.SubScope("hw"), shape, op.Const(sc.SubScope("begin"), []int32{1}), op.Const(sc.SubScope("size"), []int32{2}))
+	hw = op.Mul(sc, hw, op.Const(sc.SubScope("stride"), int32(s)))
+	up := op.ResizeNearestNeighbor(sc, x, hw)
+	in := l.channels(up, name)
+	if l.failed() {
+		return tf.Output{}
+	}
+	c.Stride = 1
+	c.Pad = c.Kernel / 2
+	c.Reflect = true
+	w := l.Variable("kernel", []int64{int64(c.Kernel), int64(c.Kernel), in, int64(c.Filters)}, c.init())
+	y := op.Conv2D(l.Scope("conv"), l.Pad2D(up, c.Pad, true), w.Read, []int64{1, 1, 1, 1}, "VALID")
+	return l.bias(y, c)
+}
+
+// InstanceNormEpsilon is added to the variance, as in PyTorch's InstanceNorm2d.
+const InstanceNormEpsilon = 1e-5
+
+// InstanceNorm normalizes each image and channel of NHWC x over H and W,
+// composed from ops with C++ gradients (Mean, SquaredDifference, Rsqrt).
+// With affine, a learned per-channel scale (init 1) and offset (init 0)
+// follow.
+func (b *Builder) InstanceNorm(name string, x tf.Output, affine bool) tf.Output {
+	l := b.Sub(name)
+	s := l.Scope("moments")
+	axes := op.Const(s.SubScope("axes"), []int32{1, 2})
+	mean := op.Mean(s.SubScope("mean"), x, axes, op.MeanKeepDims(true))
+	variance := op.Mean(s.SubScope("variance"), op.SquaredDifference(s, x, mean), axes, op.MeanKeepDims(true))
+	n := l.Scope("normalize")
+	y := op.Mul(n, op.Sub(n, x, mean), op.Rsqrt(n, op.Add(n, variance, l.Scalar(InstanceNormEpsilon))))
+	if !affine {
+		return y
+	}
+	c := l.channels(x, name)
+	if l.failed() {
+		return tf.Output{}
+	}
+	scale := l.Variable("scale", []int64{c}, Ones())
+	offset := l.Variable("offset", []int64{c}, Zeros())
+	a := l.Scope("affine")
+	return op.Add(a, op.Mul(a, y, scale.Read), offset.Read)
+}
+
+// ReLU is max(x, 0).
+func (b *Builder) ReLU(x tf.Output) tf.Output { return op.Relu(b.Scope("relu"), x) }
+
+// LeakyReLU is x for x > 0 and alpha*x otherwise (the PatchGAN uses 0.2).
+func (b *Builder) LeakyReLU(x tf.Output, alpha float64) tf.Output {
+	return op.LeakyRelu(b.Scope("leaky_relu"), x, op.LeakyReluAlpha(float32(alpha)))
+}
+
+// Tanh is the hyperbolic tangent.
+func (b *Builder) Tanh(x tf.Output) tf.Output { return op.Tanh(b.Scope("tanh"), x) }
+
+// Add adds x and y elementwise (with broadcasting).
+func (b *Builder) Add(x, y tf.Output) tf.Output { return op.AddV2(b.Scope("add"), x, y) }
+
+// String describes a Conv for logs and errors.
+func (c Conv) String() string {
+	return fmt.Sprintf("conv(filters=%d kernel=%d stride=%d pad=%d reflect=%v bias=%v)",
+		c.Filters, c.Kernel, c.stride(), c.Pad, c.Reflect, c.Bias)
+}

@@ -1,0 +1,54 @@
+package graph
+
+import (
+	"fmt"
+
+	tf "github.com/galeone/tensorflow/tensorflow/go"
+	corepb "github.com/galeone/tensorflow/tensorflow/go/core/protobuf/for_core_protos_go_proto"
+	"google.golang.org/protobuf/proto"
+)
+
+// SessionConfig is what the project sets in a session's ConfigProto.
+type SessionConfig struct {
+	// IntraOpThreads and InterOpThreads size the runtime's thread pools;
+	// 0 lets TensorFlow pick from the cores present.
+	IntraOpThreads, InterOpThreads int
+	// CPUDevices, when above 1, makes that many logical CPU devices.
+	CPUDevices int
+}
+
+// SessionOptions returns options with soft placement on (ops pinned to a
+// device the runtime lacks fall back to one it has, so a GPU device string
+// works on a CPU-only runtime) and c's thread counts.
+func SessionOptions(c SessionConfig) (*tf.SessionOptions, error) {
+	cfg := &corepb.ConfigProto{
+		AllowSoftPlacement:        true,
+		IntraOpParallelismThreads: int32(c.IntraOpThreads),
+		InterOpParallelismThreads: int32(c.InterOpThreads),
+	}
+	if c.CPUDevices > 1 {
+		cfg.DeviceCount = map[string]int32{"CPU": int32(c.CPUDevices)}
+	}
+	buf, err := proto.Marshal(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("session config: %w", err)
+	}
+	return &tf.SessionOptions{Config: buf}, nil
+}
+
+// NewSession finalizes nothing (the graph stays open for more ops) and opens
+// a session on b's graph with c.
+func (b *Builder) NewSession(c SessionConfig) (*tf.Session, error) {
+	if err := b.Err(); err != nil {
+		return nil, err
+	}
+	opts, err := SessionOptions(c)
+	if err != nil {
+		return nil, err
+	}
+	sess, err := tf.NewSession(b.g, opts)
+	if err != nil {
+		return nil, fmt.Errorf("new session: %w", err)
+	}
+	return sess, nil
+}

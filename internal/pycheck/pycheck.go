@@ -1,0 +1,113 @@
+// Package pycheck runs the project's SavedModels in stock Python TensorFlow
+// (the venv that `make tf` creates), so tests can compare its numbers with
+// Go's. It is for tests; it is not part of the product.
+package pycheck
+
+import (
+	"bytes"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+)
+
+//go:embed check_savedmodel.py
+var script []byte
+
+// Tensor is a dense tensor in row-major order, as JSON carries it.
+type Tensor struct {
+	DType string    `json:"dtype"` // numpy name: float32, uint8, ...
+	Shape []int64   `json:"shape"`
+	Data  []float64 `json:"data"`
+}
+
+// Call is one signature invocation.
+type Call struct {
+	Signature string            `json:"signature"`
+	Inputs    map[string]Tensor `json:"inputs"`
+}
+
+// Response is what Python reports.
+type Response struct {
+	TFVersion  string              `json:"tf_version"`
+	Signatures []string            `json:"signatures"`
+	Results    []map[string]Tensor `json:"results"`
+}
+
+// Python returns the interpreter of the project's venv: $CYCLEGAN_PYTHON,
+// or .tf/venv/bin/python at the module root. It is an error, not a skip,
+// when neither exists: run `make tf`.
+func Python() (string, error) {
+	if p := os.Getenv("CYCLEGAN_PYTHON"); p != "" {
+		return p, nil
+	}
+	_, file, _, _ := runtime.Caller(0)
+	p := filepath.Join(filepath.Dir(file), "..", "..", ".tf", "venv", "bin", "python")
+	if _, err := os.Stat(p); err != nil {
+		return "", fmt.Errorf("no Python TensorFlow venv (CYCLEGAN_PYTHON unset, %s missing): run `make tf`", p)
+	}
+	return p, nil
+}
+
+// Run loads the SavedModel in dir with tf.saved_model.load and makes calls.
+func Run(dir string, calls []Call) (*Response, error) {
+	py, err := Python()
+	if err != nil {
+		return nil, err
+	}
+	work, err := os.MkdirTemp("", "pycheck-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(work)
+	req, err := json.Marshal(map[string]any{"dir": dir, "calls": calls})
+	if err != nil {
+		return nil, err
+	}
+	reqPath, respPath, scriptPath := filepath.Join(work, "req.json"), filepath.Join(work, "resp.json"), filepath.Join(work, "check.py")
+	if err := os.WriteFile(reqPath, req, 0o644); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(scriptPath, script, 0o644); err != nil {
+		return nil, err
+	}
+	if out, err := command(py, scriptPath, reqPath, respPath); err != nil {
+		return nil, fmt.Errorf("python check of %s: %w\n%s", dir, err, out)
+	}
+	data, err := os.ReadFile(respPath)
+	if err != nil {
+		return nil, err
+	}
+	var resp Response
+	if err := json.Unmarshal(data, &resp); err != nil {
+		return nil, fmt.Errorf("python check of %s: %w", dir, err)
+	}
+	return &resp, nil
+}
+
+// SavedModelCLI runs `saved_model_cli show --all --dir dir` from the venv
+// and returns its output.
+func SavedModelCLI(dir string) (string, error) {
+	py, err := Python()
+	if err != nil {
+		return "", err
+	}
+	cli := filepath.Join(filepath.Dir(py), "saved_model_cli")
+	out, err := command(cli, "show", "--all", "--dir", dir)
+	if err != nil {
+		return out, fmt.Errorf("saved_model_cli show --all --dir %s: %w\n%s", dir, err, out)
+	}
+	return out, nil
+}
+
+func command(name string, args ...string) (string, error) {
+	cmd := exec.Command(name, args...)
+	cmd.Env = append(os.Environ(), "TF_CPP_MIN_LOG_LEVEL=2", "CUDA_VISIBLE_DEVICES=")
+	var buf bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &buf, &buf
+	err := cmd.Run()
+	return buf.String(), err
+}
