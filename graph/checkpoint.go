@@ -165,11 +165,30 @@ type pointer struct {
 
 // Save writes the variables and the extra files (name -> contents) to the
 // folder Dir/name and makes it the latest. It returns the folder's path.
+// Names are not reused for the latest checkpoint: replacing it in place
+// could not be made crash-safe, so save under a new name (e.g. the step)
+// and Prune the old ones.
 func (c *Checkpoints) Save(sess *tf.Session, name string, extra map[string][]byte) (string, error) {
+	if name == "" || strings.ContainsAny(name, `/\`) || strings.HasPrefix(name, ".") || name == pointerFile {
+		return "", fmt.Errorf("checkpoint name %q: want a plain folder name", name)
+	}
 	if err := os.MkdirAll(c.Dir, 0o755); err != nil {
 		return "", fmt.Errorf("checkpoint: %w", err)
 	}
+	c.removeLeftovers()
 	final := filepath.Join(c.Dir, name)
+	if _, err := os.Stat(final); err == nil {
+		latest, err := c.Latest()
+		if err != nil {
+			return "", err
+		}
+		if latest == name {
+			return "", fmt.Errorf("checkpoint %s is the latest; save under a new name", final)
+		}
+		if err := os.RemoveAll(final); err != nil {
+			return "", fmt.Errorf("checkpoint %s: %w", final, err)
+		}
+	}
 	err := writeDirAtomic(final, func(tmp string) error {
 		if err := c.Saver.Save(sess, filepath.Join(tmp, VariablesPrefix)); err != nil {
 			return err
@@ -189,6 +208,55 @@ func (c *Checkpoints) Save(sess *tf.Session, name string, extra map[string][]byt
 		return "", fmt.Errorf("checkpoint %s: %w", final, err)
 	}
 	return final, nil
+}
+
+// removeLeftovers deletes the temporary folders and files of writes that a
+// crash interrupted.
+func (c *Checkpoints) removeLeftovers() {
+	entries, _ := os.ReadDir(c.Dir)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".") && strings.Contains(e.Name(), ".tmp-") {
+			os.RemoveAll(filepath.Join(c.Dir, e.Name()))
+		}
+	}
+}
+
+// List returns the names of the complete checkpoints under Dir, sorted.
+func (c *Checkpoints) List() ([]string, error) {
+	entries, err := os.ReadDir(c.Dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("checkpoints %s: %w", c.Dir, err)
+	}
+	var names []string
+	for _, e := range entries {
+		if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
+			names = append(names, e.Name())
+		}
+	}
+	return names, nil
+}
+
+// Prune removes every checkpoint except the latest and those keep accepts.
+func (c *Checkpoints) Prune(keep func(name string) bool) error {
+	latest, err := c.Latest()
+	if err != nil {
+		return err
+	}
+	names, err := c.List()
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		if n != latest && !keep(n) {
+			if err := os.RemoveAll(filepath.Join(c.Dir, n)); err != nil {
+				return fmt.Errorf("prune checkpoint %s: %w", n, err)
+			}
+		}
+	}
+	return nil
 }
 
 // Latest returns the name of the latest complete checkpoint, or "" when
@@ -224,16 +292,4 @@ func (c *Checkpoints) Restore(sess *tf.Session, name string, want ...string) (ma
 		return nil, fmt.Errorf("checkpoint %s: %w", dir, err)
 	}
 	return extra, nil
-}
-
-// Remove deletes the checkpoint folder name unless it is the latest.
-func (c *Checkpoints) Remove(name string) error {
-	latest, err := c.Latest()
-	if err != nil {
-		return err
-	}
-	if name == latest {
-		return fmt.Errorf("checkpoint %s is the latest; not removing it", name)
-	}
-	return os.RemoveAll(filepath.Join(c.Dir, name))
 }

@@ -14,9 +14,12 @@ import (
 
 // smallNet is a little image-to-image net using the layers the CycleGAN
 // needs, with any H and W.
-func smallNet(b *Builder, x tf.Output) tf.Output {
+func smallNet(b *Builder, x tf.Output) tf.Output { return smallNetWidth(b, x, 4) }
+
+// smallNetWidth is smallNet with width channels in its first layer.
+func smallNetWidth(b *Builder, x tf.Output, width int) tf.Output {
 	n := b.Sub("net")
-	h := n.Conv2D("c1", x, Conv{Filters: 4, Kernel: 3, Pad: 1, Reflect: true, Bias: true})
+	h := n.Conv2D("c1", x, Conv{Filters: width, Kernel: 3, Pad: 1, Reflect: true, Bias: true})
 	h = n.InstanceNorm("in1", h, true)
 	h = n.LeakyReLU(h, 0.2)
 	h = n.Conv2D("down", h, Conv{Filters: 6, Kernel: 3, Stride: 2, Pad: 1, Bias: true})
@@ -29,7 +32,7 @@ func smallNet(b *Builder, x tf.Output) tf.Output {
 // trainedSmallNet builds smallNet for training (with one Adam step applied so
 // the weights are not their initial values) and returns the session, the
 // input, the output and the net's variables.
-func trainedSmallNet(t *testing.T) (*tf.Session, tf.Output, tf.Output, []*Variable) {
+func trainedSmallNet(t testing.TB) (*tf.Session, tf.Output, tf.Output, []*Variable) {
 	b := NewBuilder(tf.Float, 7)
 	x := b.Placeholder("x", tf.Float, -1, -1, -1, 3)
 	y := smallNet(b, x)
@@ -51,7 +54,7 @@ func trainedSmallNet(t *testing.T) (*tf.Session, tf.Output, tf.Output, []*Variab
 
 // exportSmallNet rebuilds smallNet as an inference graph and exports it
 // with the trained values under signature "predict".
-func exportSmallNet(t *testing.T, dir string, sess *tf.Session, vars []*Variable) {
+func exportSmallNet(t testing.TB, dir string, sess *tf.Session, vars []*Variable) {
 	values, err := Values(sess, vars)
 	if err != nil {
 		t.Fatal(err)
@@ -122,5 +125,44 @@ func TestExportedSavedModelMatchesTrainingSessionInGoAndPython(t *testing.T) {
 		if !strings.Contains(out, s) {
 			t.Errorf("saved_model_cli output lacks %q:\n%s", s, out)
 		}
+	}
+}
+
+func TestFailedExportLeavesPreviousExportIntact(t *testing.T) {
+	sess, _, _, vars := trainedSmallNet(t)
+	dir := filepath.Join(t.TempDir(), "export")
+	exportSmallNet(t, dir, sess, vars)
+	before := hashTree(t, dir)
+
+	// An export that fails half-way (a variable without a value).
+	values, err := Values(sess, vars[1:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	eb := NewBuilder(tf.Float, 7)
+	ex := eb.Placeholder("images", tf.Float, -1, -1, -1, 3)
+	ey := smallNet(eb, ex)
+	sig := Signature{Key: "predict", Inputs: map[string]tf.Output{"x": ex}, Outputs: map[string]tf.Output{"y": ey}}
+	err = ExportSavedModel(dir, eb, eb.Variables(), []Signature{sig}, values)
+	if err == nil || !strings.Contains(err.Error(), vars[0].Name) {
+		t.Fatalf("export with a missing variable: err = %v, want one naming %s", err, vars[0].Name)
+	}
+	after := hashTree(t, dir)
+	if len(after) != len(before) {
+		t.Fatalf("export folder changed: %d files -> %d", len(before), len(after))
+	}
+	for p, h := range before {
+		if after[p] != h {
+			t.Fatalf("export file %s changed", p)
+		}
+	}
+	entries, _ := os.ReadDir(filepath.Dir(dir))
+	if len(entries) != 1 {
+		t.Errorf("failed export left files beside the export: %v", entries)
+	}
+	if m, err := tf.LoadSavedModel(dir, []string{ServeTag}, nil); err != nil {
+		t.Fatalf("previous export no longer loads: %v", err)
+	} else {
+		m.Session.Close()
 	}
 }

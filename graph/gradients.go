@@ -11,12 +11,18 @@ import (
 // the added ops and must be unique in the graph. A variable that y does not
 // depend on is an error: it would silently never train.
 func (b *Builder) Gradients(prefix string, y tf.Output, vars []*Variable) ([]tf.Output, error) {
-	if err := b.Err(); err != nil {
-		return nil, err
-	}
 	xs := make([]tf.Output, len(vars))
 	for i, v := range vars {
 		xs[i] = v.Read
+	}
+	return b.GradientsOf(prefix, y, xs)
+}
+
+// GradientsOf returns d(y)/d(x) for every x, like Gradients, for any
+// tensors (inputs as well as variable reads).
+func (b *Builder) GradientsOf(prefix string, y tf.Output, xs []tf.Output) ([]tf.Output, error) {
+	if err := b.Err(); err != nil {
+		return nil, err
 	}
 	grads, err := b.g.AddGradients(prefix, []tf.Output{y}, xs, nil)
 	if err != nil {
@@ -24,7 +30,7 @@ func (b *Builder) Gradients(prefix string, y tf.Output, vars []*Variable) ([]tf.
 	}
 	for i, g := range grads {
 		if g.Op == nil {
-			return nil, fmt.Errorf("gradients %s: %s does not depend on variable %s", prefix, y.Op.Name(), vars[i].Name)
+			return nil, fmt.Errorf("gradients %s: %s does not depend on %s", prefix, y.Op.Name(), xs[i].Op.Name())
 		}
 	}
 	return grads, nil

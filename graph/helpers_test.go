@@ -6,10 +6,11 @@ import (
 	"testing"
 
 	tf "github.com/galeone/tensorflow/tensorflow/go"
+	"github.com/galeone/tensorflow/tensorflow/go/op"
 )
 
 // flat returns a float tensor's elements as float64s, row-major.
-func flat(t *testing.T, x *tf.Tensor) []float64 {
+func flat(t testing.TB, x *tf.Tensor) []float64 {
 	t.Helper()
 	var out []float64
 	var walk func(v any)
@@ -66,7 +67,7 @@ func walkSlice(v any, f func(any)) {
 
 // randTensor makes a tensor of dtype with the given shape, N(0, scale²)
 // elements drawn from r.
-func randTensor(t *testing.T, r *rand.Rand, dtype tf.DataType, scale float64, shape ...int64) *tf.Tensor {
+func randTensor(t testing.TB, r *rand.Rand, dtype tf.DataType, scale float64, shape ...int64) *tf.Tensor {
 	t.Helper()
 	n := int64(1)
 	for _, d := range shape {
@@ -80,7 +81,7 @@ func randTensor(t *testing.T, r *rand.Rand, dtype tf.DataType, scale float64, sh
 }
 
 // tensorOf builds a tensor of dtype and shape from row-major values.
-func tensorOf(t *testing.T, dtype tf.DataType, vals []float64, shape ...int64) *tf.Tensor {
+func tensorOf(t testing.TB, dtype tf.DataType, vals []float64, shape ...int64) *tf.Tensor {
 	t.Helper()
 	var x *tf.Tensor
 	var err error
@@ -111,7 +112,7 @@ func maxAbsDiff(a, b []float64) float64 {
 }
 
 // run runs fetches in sess, failing the test on error.
-func run(t *testing.T, sess *tf.Session, feeds map[tf.Output]*tf.Tensor, fetches []tf.Output, targets ...*tf.Operation) []*tf.Tensor {
+func run(t testing.TB, sess *tf.Session, feeds map[tf.Output]*tf.Tensor, fetches []tf.Output, targets ...*tf.Operation) []*tf.Tensor {
 	t.Helper()
 	out, err := sess.Run(feeds, fetches, targets)
 	if err != nil {
@@ -121,7 +122,7 @@ func run(t *testing.T, sess *tf.Session, feeds map[tf.Output]*tf.Tensor, fetches
 }
 
 // newSession opens a session on b's graph and runs every initializer.
-func newSession(t *testing.T, b *Builder) *tf.Session {
+func newSession(t testing.TB, b *Builder) *tf.Session {
 	t.Helper()
 	init := b.InitOp("init_all", b.Variables())
 	sess, err := b.NewSession(SessionConfig{})
@@ -131,4 +132,9 @@ func newSession(t *testing.T, b *Builder) *tf.Session {
 	t.Cleanup(func() { sess.Close() })
 	run(t, sess, nil, nil, init)
 	return sess
+}
+
+// convOp is a plain stride-1 VALID convolution of x with kernel w.
+func convOp(b *Builder, x, w tf.Output) tf.Output {
+	return op.Conv2D(b.Scope("conv"), x, w, []int64{1, 1, 1, 1}, "VALID")
 }

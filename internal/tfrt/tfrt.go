@@ -17,7 +17,6 @@ import (
 	"strings"
 )
 
-
 // Required is the TensorFlow release series the project is built and tested
 // against. The SavedModel contract and the gradient registry are checked on it.
 const Required = "2.21"

@@ -1,0 +1,170 @@
+package graph
+
+import (
+	"math"
+	"math/rand"
+	"testing"
+
+	tf "github.com/galeone/tensorflow/tensorflow/go"
+	"github.com/galeone/tensorflow/tensorflow/go/op"
+)
+
+// The finite-difference checks run in float64: every op used here has a
+// double CPU kernel, so central differences with h = 1e-6 agree with the
+// analytic gradient to about 1e-9, and a wrong gradient (a missing term, a
+// transposed kernel, a wrong sign) is off by orders of magnitude more.
+const (
+	fdStep   = 1e-6
+	fdAbsTol = 1e-6
+	fdRelTol = 1e-5
+	fdProbes = 12 // elements probed per tensor
+)
+
+func TestLayerAndLossGradientsMatchFiniteDifferences(t *testing.T) {
+	target := func(b *Builder, shape ...int64) tf.Output {
+		r := rand.New(rand.NewSource(99))
+		n := int64(1)
+		for _, d := range shape {
+			n *= d
+		}
+		v := make([]float64, n)
+		for i := range v {
+			v[i] = r.Float64()*2 - 1
+		}
+		return op.Reshape(b.Scope("target"), b.Const(v), b.Const(shape))
+	}
+	cases := []struct {
+		name  string
+		shape []int64
+		f     func(b *Builder, x tf.Output) tf.Output
+	}{
+		{"conv3x3 reflect pad, bias", []int64{2, 5, 6, 3}, func(b *Builder, x tf.Output) tf.Output {
+			return b.Conv2D("c", x, Conv{Filters: 4, Kernel: 3, Pad: 1, Reflect: true, Bias: true, Init: Normal(0, 0.5)})
+		}},
+		{"conv7x7 reflect pad (c7s1)", []int64{1, 8, 8, 2}, func(b *Builder, x tf.Output) tf.Output {
+			return b.Conv2D("c", x, Conv{Filters: 3, Kernel: 7, Pad: 3, Reflect: true, Bias: true, Init: Normal(0, 0.3)})
+		}},
+		{"conv4x4 stride 2 zero pad (PatchGAN)", []int64{1, 8, 7, 2}, func(b *Builder, x tf.Output) tf.Output {
+			return b.Conv2D("c", x, Conv{Filters: 3, Kernel: 4, Stride: 2, Pad: 1, Bias: true, Init: Normal(0, 0.5)})
+		}},
+		{"conv3x3 stride 2 no pad", []int64{1, 7, 7, 2}, func(b *Builder, x tf.Output) tf.Output {
+			return b.Conv2D("c", x, Conv{Filters: 2, Kernel: 3, Stride: 2, Init: Normal(0, 0.5)})
+		}},
+		{"transposed conv stride 2", []int64{2, 3, 4, 3}, func(b *Builder, x tf.Output) tf.Output {
+			return b.ConvTranspose2D("u", x, Conv{Filters: 2, Kernel: 3, Stride: 2, Bias: true, Init: Normal(0, 0.5)})
+		}},
+		{"nearest resize then conv", []int64{1, 3, 4, 3}, func(b *Builder, x tf.Output) tf.Output {
+			return b.ResizeConv2D("u", x, Conv{Filters: 2, Kernel: 3, Stride: 2, Bias: true, Init: Normal(0, 0.5)})
+		}},
+		{"instance norm, affine", []int64{2, 4, 5, 3}, func(b *Builder, x tf.Output) tf.Output {
+			// Non-trivial scale and offset, so their gradients are tested
+			// away from the initial ones and zeros.
+			y := b.InstanceNorm("in", x, true)
+			return op.Mul(b.Scope("m"), y, target(b, 2, 4, 5, 3))
+		}},
+		{"instance norm, no affine", []int64{2, 4, 5, 3}, func(b *Builder, x tf.Output) tf.Output {
+			return b.InstanceNorm("in", x, false)
+		}},
+		{"relu", []int64{2, 3, 3, 2}, func(b *Builder, x tf.Output) tf.Output { return b.ReLU(x) }},
+		{"leaky relu 0.2", []int64{2, 3, 3, 2}, func(b *Builder, x tf.Output) tf.Output { return b.LeakyReLU(x, 0.2) }},
+		{"tanh", []int64{2, 3, 3, 2}, func(b *Builder, x tf.Output) tf.Output { return b.Tanh(x) }},
+		{"BCE with logits, real", []int64{2, 3, 3, 1}, func(b *Builder, x tf.Output) tf.Output { return b.BCEWithLogits(x, 1) }},
+		{"BCE with logits, fake", []int64{2, 3, 3, 1}, func(b *Builder, x tf.Output) tf.Output { return b.BCEWithLogits(b.Scale(x, 8), 0) }},
+		{"L1", []int64{2, 3, 4, 3}, func(b *Builder, x tf.Output) tf.Output { return b.L1(x, target(b, 2, 3, 4, 3)) }},
+		{"L2", []int64{2, 3, 4, 3}, func(b *Builder, x tf.Output) tf.Output { return b.L2(x, target(b, 2, 3, 4, 3)) }},
+		{"MSE to label (LSGAN)", []int64{2, 3, 3, 1}, func(b *Builder, x tf.Output) tf.Output { return b.MSEToLabel(x, 1) }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			checkGradients(t, tc.shape, tc.f)
+		})
+	}
+}
+
+// checkGradients compares the registry's gradients of sum(f(x) * w), for a
+// fixed random w, with central differences, with respect to x and to every
+// variable f makes.
+func checkGradients(t *testing.T, shape []int64, f func(b *Builder, x tf.Output) tf.Output) {
+	b := NewBuilder(tf.Double, 3)
+	x := b.Placeholder("x", tf.Double, shape...)
+	y := f(b, x)
+	w := b.Placeholder("w", tf.Double, -1)
+	ls := b.Scope("loss")
+	flatY := op.Reshape(ls, y, op.Const(ls.SubScope("shape"), []int32{-1}))
+	loss := op.Sum(ls, op.Mul(ls, flatY, w), op.Const(ls.SubScope("axis"), []int32{0}))
+	vars := b.Variables()
+	params := []tf.Output{x}
+	for _, v := range vars {
+		params = append(params, v.Read)
+	}
+	grads, err := b.GradientsOf("gradients", loss, params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess := newSession(t, b)
+	r := rand.New(rand.NewSource(5))
+	xv := randTensor(t, r, tf.Double, 1, shape...)
+	ny := len(flat(t, run(t, sess, map[tf.Output]*tf.Tensor{x: xv}, []tf.Output{flatY})[0]))
+	wv := randTensor(t, r, tf.Double, 1, int64(ny))
+
+	// The point of evaluation: x and every variable's current value.
+	point := map[tf.Output]*tf.Tensor{x: xv, w: wv}
+	for _, v := range vars {
+		point[v.Read] = run(t, sess, nil, []tf.Output{v.Read})[0]
+	}
+	analytic := run(t, sess, point, grads)
+	lossAt := func(p tf.Output, vals []float64) float64 {
+		feeds := map[tf.Output]*tf.Tensor{}
+		for k, v := range point {
+			feeds[k] = v
+		}
+		feeds[p] = tensorOf(t, tf.Double, vals, point[p].Shape()...)
+		return flat(t, run(t, sess, feeds, []tf.Output{loss})[0])[0]
+	}
+	for i, p := range params {
+		name := "x"
+		if i > 0 {
+			name = vars[i-1].Name
+		}
+		base := flat(t, point[p])
+		ana := flat(t, analytic[i])
+		if len(ana) != len(base) {
+			t.Fatalf("%s: gradient has %d elements, parameter %d", name, len(ana), len(base))
+		}
+		for _, j := range probes(r, len(base)) {
+			vals := append([]float64(nil), base...)
+			vals[j] = base[j] + fdStep
+			up := lossAt(p, vals)
+			vals[j] = base[j] - fdStep
+			down := lossAt(p, vals)
+			num := (up - down) / (2 * fdStep)
+			if d := math.Abs(num - ana[j]); d > fdAbsTol+fdRelTol*math.Abs(num) {
+				t.Errorf("%s[%d]: analytic %.10g, finite difference %.10g (diff %.3g)", name, j, ana[j], num, d)
+			}
+		}
+	}
+}
+
+// probes picks up to fdProbes distinct element indices of a tensor of n.
+func probes(r *rand.Rand, n int) []int {
+	if n <= fdProbes {
+		idx := make([]int, n)
+		for i := range idx {
+			idx[i] = i
+		}
+		return idx
+	}
+	return r.Perm(n)[:fdProbes]
+}
+
+func TestGradientsRefuseAnUnusedVariable(t *testing.T) {
+	b := NewBuilder(tf.Float, 1)
+	x := b.Placeholder("x", tf.Float, 1, 4, 4, 3)
+	used := b.Conv2D("used", x, Conv{Filters: 2, Kernel: 3})
+	b.Variable("unused", []int64{3}, Zeros())
+	_, err := b.Gradients("g", b.MeanAll(used), b.Variables())
+	if err == nil {
+		t.Fatal("Gradients with a variable the loss does not use: no error")
+	}
+	t.Log(err)
+}
