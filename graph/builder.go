@@ -24,6 +24,9 @@ type Builder struct {
 	g      *tf.Graph
 	s      *op.Scope
 	name   string // s's namespace, "" at the root
+	// vpath is the variable path: like name, but never made unique, so a
+	// network built twice under the same names shares its variables.
+	vpath  string
 	device string
 	state  *state
 	// DType is the floating type of variables and constants made by layers.
@@ -31,8 +34,11 @@ type Builder struct {
 }
 
 type state struct {
-	root *op.Scope
-	vars []*Variable
+	root   *op.Scope
+	vars   []*Variable
+	byName map[string]*Variable
+	// homes are the exact-path builders that variables are created in.
+	homes map[string]*Builder
 	// used counts the sub-scope names taken under each namespace, mirroring
 	// op.Scope's own (private) count so that b.name stays its namespace.
 	used map[string]map[string]int
@@ -47,7 +53,8 @@ func NewBuilder(dtype tf.DataType, seed int64) *Builder {
 	g := tf.NewGraph()
 	root := op.NewScopeWithGraph(g)
 	return &Builder{g: g, s: root, dtype: dtype,
-		state: &state{root: root, seed: seed, used: map[string]map[string]int{}}}
+		state: &state{root: root, seed: seed, used: map[string]map[string]int{},
+			byName: map[string]*Variable{}, homes: map[string]*Builder{}}}
 }
 
 // Graph returns the graph being built.
@@ -61,7 +68,15 @@ func (b *Builder) DType() tf.DataType { return b.dtype }
 func (b *Builder) Sub(name string) *Builder {
 	c := *b
 	c.s, c.name = b.subScope(name)
+	c.vpath = join(b.vpath, name)
 	return &c
+}
+
+func join(path, name string) string {
+	if path == "" {
+		return name
+	}
+	return path + "/" + name
 }
 
 // Name returns b's namespace ("" at the root): an op named "x" under b is
@@ -87,22 +102,21 @@ func (b *Builder) subScope(name string) (*op.Scope, string) {
 	return b.s.SubScope(name), unique
 }
 
-// at returns a builder whose namespace is exactly path (no uniquifying), on
-// b's device and without b's control dependencies: for ops that belong next
-// to an existing op, such as optimizer slots next to their variable.
+// at returns the builder whose namespace is exactly path (no uniquifying),
+// without b's control dependencies: variables are created there, so their
+// names are their paths. The first caller's device sticks to the path.
 func (b *Builder) at(path string) *Builder {
-	c := *b
-	c.s = b.state.root.WithDevice(b.device).SubScope(path)
-	c.name = path
-	return &c
-}
-
-// fullName is the graph name of an op called name under b.
-func (b *Builder) fullName(name string) string {
-	if b.name == "" {
-		return name
+	if h, ok := b.state.homes[path]; ok {
+		return h
 	}
-	return b.name + "/" + name
+	c := *b
+	c.s, c.name, c.vpath = b.state.root.WithDevice(b.device), "", ""
+	if path != "" {
+		c.s = c.s.SubScope(path)
+		c.name, c.vpath = path, path
+	}
+	b.state.homes[path] = &c
+	return &c
 }
 
 // WithDevice returns a builder that places its operations on device (for

@@ -68,7 +68,10 @@ func Zeros() Initializer { return Constant(0) }
 // Ones initializes with 1.
 func Ones() Initializer { return Constant(1) }
 
-// Variable adds a trainable variable called name under b.
+// Variable adds a trainable variable called name under b's variable path,
+// or returns the one already there: building a network twice under the
+// same names applies it twice with one set of weights (and one Read, so
+// gradients from every application add up).
 func (b *Builder) Variable(name string, shape []int64, init Initializer) *Variable {
 	return b.variable(name, shape, b.dtype, init, true)
 }
@@ -79,8 +82,15 @@ func (b *Builder) StateVariable(name string, shape []int64, dtype tf.DataType, i
 }
 
 func (b *Builder) variable(name string, shape []int64, dtype tf.DataType, init Initializer, trainable bool) *Variable {
-	full := b.fullName(name)
+	full := join(b.vpath, name)
+	if v, ok := b.state.byName[full]; ok {
+		if !sameShape(v.Shape, shape) || v.DType != dtype {
+			b.fail("variable %s is %v %v, asked again as %v %v", full, v.DType, v.Shape, dtype, shape)
+		}
+		return v
+	}
 	v := &Variable{Name: full, Shape: shape, DType: dtype, Trainable: trainable}
+	b = b.at(b.vpath)
 	handle := b.s.AddOperation(tf.OpSpec{Type: "VarHandleOp", Name: name,
 		Attrs: map[string]any{"dtype": dtype, "shape": tf.MakeShape(shape...), "shared_name": full}})
 	if handle == nil {
@@ -97,7 +107,20 @@ func (b *Builder) variable(name string, shape []int64, dtype tf.DataType, init I
 	v.Read = vs.Sub("Read").add(tf.OpSpec{Type: "ReadVariableOp", Name: "ReadVariableOp",
 		Input: []tf.Input{v.Handle}, Attrs: map[string]any{"dtype": dtype}})
 	b.state.vars = append(b.state.vars, v)
+	b.state.byName[full] = v
 	return v
+}
+
+func sameShape(a, b []int64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // Variables returns every variable added through any builder of this graph,
