@@ -1,0 +1,58 @@
+// Package cyclegan is the CycleGAN of Zhu et al. (2017) as TensorFlow ops:
+// the ResNet generators, the 70x70 PatchGAN discriminators, the losses and
+// one training step's graph, and the inference graph that is exported.
+//
+// Domain A is women and domain B is men. G turns men into women (man2woman)
+// and F turns women into men (woman2man); D_woman and D_man judge whether a
+// face is a real one of their domain.
+package cyclegan
+
+import "fmt"
+
+// Config is the model's architecture and training hyper-parameters. The
+// defaults (DefaultConfig) are the reference implementation's.
+type Config struct {
+	NGF      int     // generator filters in the first layer (64)
+	Blocks   int     // residual blocks (9 at 256x256, 6 at 128x128)
+	Upsample string  // "transpose" (the paper's) or "resize" (nearest + conv)
+	NDF      int     // discriminator filters in the first layer (64)
+	DLayers  int     // stride-2 layers of the PatchGAN (3: the 70x70 one)
+	GANLoss  string  // "bce" (the original's) or "lsgan"
+	Lambda   float64 // cycle-consistency weight (10)
+	Identity float64 // identity weight, as a fraction of Lambda (0.5)
+	LR       float64 // Adam learning rate (2e-4)
+	Beta1    float64 // Adam beta1 (0.5)
+	Beta2    float64 // Adam beta2 (0.999)
+	// Device places the model's ops, e.g. "/device:GPU:0"; "" lets the
+	// runtime choose. Soft placement falls back when it is missing.
+	Device string
+}
+
+// DefaultConfig returns the reference implementation's settings.
+func DefaultConfig() Config {
+	return Config{NGF: 64, Blocks: 9, Upsample: "transpose", NDF: 64, DLayers: 3, GANLoss: "bce",
+		Lambda: 10, Identity: 0.5, LR: 2e-4, Beta1: 0.5, Beta2: 0.999}
+}
+
+// Validate reports the first setting that cannot build a model.
+func (c Config) Validate() error {
+	switch {
+	case c.NGF < 1:
+		return fmt.Errorf("ngf %d: want at least 1", c.NGF)
+	case c.Blocks < 0:
+		return fmt.Errorf("blocks %d: want 0 or more", c.Blocks)
+	case c.Upsample != "transpose" && c.Upsample != "resize":
+		return fmt.Errorf("upsample %q: want transpose or resize", c.Upsample)
+	case c.NDF < 1:
+		return fmt.Errorf("ndf %d: want at least 1", c.NDF)
+	case c.DLayers < 1:
+		return fmt.Errorf("discriminator layers %d: want at least 1", c.DLayers)
+	case c.GANLoss != "bce" && c.GANLoss != "lsgan":
+		return fmt.Errorf("gan loss %q: want bce or lsgan", c.GANLoss)
+	case c.Lambda < 0 || c.Identity < 0:
+		return fmt.Errorf("lambda %g, identity %g: want non-negative weights", c.Lambda, c.Identity)
+	case c.LR <= 0 || c.Beta1 < 0 || c.Beta1 >= 1 || c.Beta2 < 0 || c.Beta2 >= 1:
+		return fmt.Errorf("adam lr %g beta1 %g beta2 %g: want lr > 0 and betas in [0, 1)", c.LR, c.Beta1, c.Beta2)
+	}
+	return nil
+}

@@ -1,0 +1,66 @@
+package cyclegan
+
+import (
+	"fmt"
+
+	"cyclegan/graph"
+
+	tf "github.com/galeone/tensorflow/tensorflow/go"
+)
+
+// Generator is the paper's ResNet generator, applied to NHWC images in
+// [-1, 1]; H and W must be multiples of 4. Building it again under the same
+// name applies the same weights. With ngf 64 and 9 blocks it has
+// 11,378,179 parameters, as the reference implementation: instance norm
+// without a learned scale and offset, and a bias in every convolution.
+//
+//	c7s1-ngf   reflect pad 3, 7x7 conv, IN, ReLU
+//	d(2ngf)    3x3 conv stride 2, IN, ReLU
+//	d(4ngf)    3x3 conv stride 2, IN, ReLU
+//	R(4ngf)*N  residual blocks
+//	u(2ngf)    3x3 transposed conv stride 2 (or resize + conv), IN, ReLU
+//	u(ngf)     3x3 transposed conv stride 2 (or resize + conv), IN, ReLU
+//	c7s1-3     reflect pad 3, 7x7 conv, tanh
+func Generator(b *graph.Builder, name string, x tf.Output, c Config) tf.Output {
+	g := b.Sub(name)
+	ngf := c.NGF
+
+	h := g.Conv2D("c7s1", x, graph.Conv{Filters: ngf, Kernel: 7, Pad: 3, Reflect: true, Bias: true})
+	h = g.ReLU(g.InstanceNorm("c7s1_norm", h, false))
+
+	for i, f := range []int{2 * ngf, 4 * ngf} {
+		l := fmt.Sprintf("down%d", i+1)
+		h = g.Conv2D(l, h, graph.Conv{Filters: f, Kernel: 3, Stride: 2, Pad: 1, Bias: true})
+		h = g.ReLU(g.InstanceNorm(l+"_norm", h, false))
+	}
+
+	for i := 0; i < c.Blocks; i++ {
+		h = residualBlock(g, fmt.Sprintf("res%d", i+1), h, 4*ngf)
+	}
+
+	for i, f := range []int{2 * ngf, ngf} {
+		l := fmt.Sprintf("up%d", i+1)
+		up := graph.Conv{Filters: f, Kernel: 3, Stride: 2, Bias: true}
+		if c.Upsample == "resize" {
+			h = g.ResizeConv2D(l, h, up)
+		} else {
+			h = g.ConvTranspose2D(l, h, up)
+		}
+		h = g.ReLU(g.InstanceNorm(l+"_norm", h, false))
+	}
+
+	h = g.Conv2D("out", h, graph.Conv{Filters: 3, Kernel: 7, Pad: 3, Reflect: true, Bias: true})
+	return g.Tanh(h)
+}
+
+// residualBlock is R-k: reflect pad, 3x3 conv, IN, ReLU, reflect pad, 3x3
+// conv, IN, plus the input.
+func residualBlock(b *graph.Builder, name string, x tf.Output, k int) tf.Output {
+	r := b.Sub(name)
+	conv := graph.Conv{Filters: k, Kernel: 3, Pad: 1, Reflect: true, Bias: true}
+	h := r.Conv2D("conv1", x, conv)
+	h = r.ReLU(r.InstanceNorm("norm1", h, false))
+	h = r.Conv2D("conv2", h, conv)
+	h = r.InstanceNorm("norm2", h, false)
+	return r.Add(x, h)
+}

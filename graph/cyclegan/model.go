@@ -1,0 +1,157 @@
+package cyclegan
+
+import (
+	"fmt"
+
+	"cyclegan/graph"
+
+	tf "github.com/galeone/tensorflow/tensorflow/go"
+	"github.com/galeone/tensorflow/tensorflow/go/op"
+)
+
+// Network names: the variable prefixes in checkpoints and SavedModels.
+const (
+	NameG      = "G"       // man -> woman
+	NameF      = "F"       // woman -> man
+	NameDWoman = "D_woman" // is this a real woman's face?
+	NameDMan   = "D_man"   // is this a real man's face?
+)
+
+// Losses are the scalar losses of one step, by name (as logged).
+var LossNames = []string{"G_adv", "F_adv", "cycle_woman", "cycle_man", "idt_woman", "idt_man", "G_total", "D_woman", "D_man"}
+
+// Step is one training step's graph. Each run feeds a batch of women and
+// men, plus the discriminators' fake batches chosen by the image pool:
+// for each image, either this step's own translation (UseCurrent true) or
+// an older one from the pool (PoolWoman / PoolMan). It updates G and F with
+// one Adam, D_woman and D_man with another, and fetches the losses and this
+// step's translations (for the pool).
+type Step struct {
+	B                  *graph.Builder
+	Woman, Man         tf.Output // real batches, NHWC in [-1, 1]
+	PoolWoman, PoolMan tf.Output // older fakes from the pools
+	UseCurrentWoman    tf.Output // [N] bool: D_woman sees this step's fake
+	UseCurrentMan      tf.Output // [N] bool: D_man sees this step's fake
+	FakeWoman, FakeMan tf.Output // G(man), F(woman)
+	RecWoman, RecMan   tf.Output // G(F(woman)), F(G(man))
+	Losses             []tf.Output
+	Train              *tf.Operation
+	OptG, OptD         *graph.Adam
+	GenVars, DiscVars  []*graph.Variable
+	Init               *tf.Operation
+	Saver              *graph.Saver
+}
+
+// NewStep builds the training graph for batches of n images of size x size
+// (n or size may be -1 for any).
+func NewStep(c Config, n, size int64, seed int64) (*Step, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	root := graph.NewBuilder(tf.Float, seed)
+	b := root.WithDevice(c.Device)
+	s := &Step{B: root}
+	shape := []int64{n, size, size, 3}
+	in := b.Sub("inputs")
+	s.Woman = in.Placeholder("woman", tf.Float, shape...)
+	s.Man = in.Placeholder("man", tf.Float, shape...)
+	s.PoolWoman = in.Placeholder("pool_woman", tf.Float, shape...)
+	s.PoolMan = in.Placeholder("pool_man", tf.Float, shape...)
+	s.UseCurrentWoman = in.Placeholder("use_current_woman", tf.Bool, n)
+	s.UseCurrentMan = in.Placeholder("use_current_man", tf.Bool, n)
+
+	// 1. Translate both ways.
+	s.FakeWoman = Generator(b, NameG, s.Man, c)
+	s.FakeMan = Generator(b, NameF, s.Woman, c)
+	// 2. Generator adversarial losses: the fakes judged against "real".
+	l := b.Sub("losses")
+	gAdv := ganLoss(l.Sub("G_adv"), Discriminator(b, NameDWoman, s.FakeWoman, c), true, c)
+	fAdv := ganLoss(l.Sub("F_adv"), Discriminator(b, NameDMan, s.FakeMan, c), true, c)
+	// 4-5. Cycle: translate back, L1 to the original.
+	s.RecMan = Generator(b, NameF, s.FakeWoman, c)
+	s.RecWoman = Generator(b, NameG, s.FakeMan, c)
+	cycWoman := l.Scale(l.Sub("cycle_woman").L1(s.RecWoman, s.Woman), c.Lambda)
+	cycMan := l.Scale(l.Sub("cycle_man").L1(s.RecMan, s.Man), c.Lambda)
+	// 6-7. Identity: each generator fed a face already in its target domain.
+	idtW, idtM := l.Scalar(0), l.Scalar(0)
+	if c.Identity > 0 {
+		w := c.Lambda * c.Identity
+		idtW = l.Scale(l.Sub("idt_woman").L1(Generator(b, NameG, s.Woman, c), s.Woman), w)
+		idtM = l.Scale(l.Sub("idt_man").L1(Generator(b, NameF, s.Man, c), s.Man), w)
+	}
+	// 8. Total generator loss.
+	gTotal := l.Sum(gAdv, fAdv, cycWoman, cycMan, idtW, idtM)
+	// 3. Discriminator losses, halved: real against "real", the pool's
+	// fakes (no gradient into the generators) against "fake".
+	dWoman := discLoss(b, l.Sub("D_woman"), NameDWoman, s.Woman,
+		poolPick(l.Sub("pick_woman"), s.UseCurrentWoman, s.FakeWoman, s.PoolWoman), c)
+	dMan := discLoss(b, l.Sub("D_man"), NameDMan, s.Man,
+		poolPick(l.Sub("pick_man"), s.UseCurrentMan, s.FakeMan, s.PoolMan), c)
+	s.Losses = []tf.Output{gAdv, fAdv, cycWoman, cycMan, idtW, idtM, gTotal, dWoman, dMan}
+
+	// 9. Update G and F with one Adam, D_woman and D_man with another.
+	s.GenVars = append(root.TrainableUnder(NameG), root.TrainableUnder(NameF)...)
+	s.DiscVars = append(root.TrainableUnder(NameDWoman), root.TrainableUnder(NameDMan)...)
+	gGrads, err := root.Gradients("gradients_G", gTotal, s.GenVars)
+	if err != nil {
+		return nil, err
+	}
+	dGrads, err := root.Gradients("gradients_D", l.Sum(dWoman, dMan), s.DiscVars)
+	if err != nil {
+		return nil, err
+	}
+	// No update may run before every read of the step's weights.
+	var reads []*tf.Operation
+	for _, v := range append(append([]*graph.Variable(nil), s.GenVars...), s.DiscVars...) {
+		reads = append(reads, v.Read.Op)
+	}
+	s.OptG = graph.NewAdam(b, "adam_G", c.LR, c.Beta1, c.Beta2, 1e-8)
+	s.OptD = graph.NewAdam(b, "adam_D", c.LR, c.Beta1, c.Beta2, 1e-8)
+	s.Train = root.Group("train", s.OptG.Apply(s.GenVars, gGrads, reads), s.OptD.Apply(s.DiscVars, dGrads, reads))
+	s.Init = root.InitOp("init", root.Variables())
+	s.Saver = graph.NewSaver(root, "save", root.Variables())
+	if err := root.Err(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// ganLoss is the adversarial loss of PatchGAN logits against a label.
+func ganLoss(b *graph.Builder, logits tf.Output, real bool, c Config) tf.Output {
+	label := 0.0
+	if real {
+		label = 1
+	}
+	if c.GANLoss == "lsgan" {
+		return b.MSEToLabel(logits, label)
+	}
+	return b.BCEWithLogits(logits, label)
+}
+
+// discLoss is 0.5 * (loss(D(real), real) + loss(D(fake), fake)).
+func discLoss(b, l *graph.Builder, name string, real, fake tf.Output, c Config) tf.Output {
+	fake = op.StopGradient(l.Scope("stop_gradient"), fake)
+	r := ganLoss(l.Sub("real"), Discriminator(b, name, real, c), true, c)
+	f := ganLoss(l.Sub("fake"), Discriminator(b, name, fake, c), false, c)
+	return l.Scale(l.Sum(r, f), 0.5)
+}
+
+// poolPick chooses, per image, this step's fake or the pool's older one.
+func poolPick(b *graph.Builder, useCurrent, current, old tf.Output) tf.Output {
+	return op.Select(b.Scope("select"), useCurrent, current, old)
+}
+
+// ParamCounts returns the parameter counts of the four networks.
+func (s *Step) ParamCounts() map[string]int64 {
+	m := map[string]int64{}
+	for _, n := range []string{NameG, NameF, NameDWoman, NameDMan} {
+		m[n] = graph.ParamCount(s.B.TrainableUnder(n))
+	}
+	return m
+}
+
+// String summarizes c for logs.
+func (c Config) String() string {
+	return fmt.Sprintf("ngf=%d blocks=%d upsample=%s ndf=%d dlayers=%d gan=%s lambda=%g identity=%g lr=%g beta1=%g",
+		c.NGF, c.Blocks, c.Upsample, c.NDF, c.DLayers, c.GANLoss, c.Lambda, c.Identity, c.LR, c.Beta1)
+}
