@@ -3,10 +3,11 @@ module cyclegan
 go 1.26.0
 
 require (
-	github.com/galeone/tensorflow/tensorflow/go v0.0.0-20221023090153-6b7fa0680c3e // indirect
-	github.com/galeone/tfgo v0.0.0-20230715013254-16113111dc99 // indirect
-	github.com/sirupsen/logrus v1.10.2 // indirect
-	golang.org/x/image v0.48.0 // indirect
-	golang.org/x/sys v0.50.0 // indirect
-	google.golang.org/protobuf v1.28.1 // indirect
+	github.com/galeone/tensorflow/tensorflow/go v0.0.0-20221023090153-6b7fa0680c3e
+	github.com/galeone/tfgo v0.0.0-20230715013254-16113111dc99
+	github.com/sirupsen/logrus v1.10.2
+	golang.org/x/image v0.48.0
+	google.golang.org/protobuf v1.28.1
 )
+
+require golang.org/x/sys v0.50.0 // indirect

@@ -17,6 +17,48 @@ import (
 //go:embed check_savedmodel.py
 var script []byte
 
+//go:embed read_events.py
+var eventsScript []byte
+
+// Event is one summary value read back from an event file.
+type Event struct {
+	Step    int64   `json:"step"`
+	Tag     string  `json:"tag"`
+	Kind    string  `json:"kind"` // scalar or image
+	Value   float64 `json:"value"`
+	Width   int     `json:"width"`
+	Height  int     `json:"height"`
+	Decoded []int   `json:"decoded"` // the image's decoded shape
+}
+
+// Events reads every event file in logdir with TensorFlow's own reader.
+func Events(logdir string) ([]Event, error) {
+	py, err := Python()
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.CreateTemp("", "read_events-*.py")
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(f.Name())
+	f.Write(eventsScript)
+	f.Close()
+	cmd := exec.Command(py, f.Name(), logdir)
+	cmd.Env = append(os.Environ(), "TF_CPP_MIN_LOG_LEVEL=2", "CUDA_VISIBLE_DEVICES=")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("read events in %s: %w\n%s", logdir, err, stderr.String())
+	}
+	var evs []Event
+	if err := json.Unmarshal(out, &evs); err != nil {
+		return nil, fmt.Errorf("read events in %s: %w", logdir, err)
+	}
+	return evs, nil
+}
+
 // Tensor is a dense tensor in row-major order, as JSON carries it.
 type Tensor struct {
 	DType string    `json:"dtype"` // numpy name: float32, uint8, ...
