@@ -21,9 +21,9 @@ import (
 // Builder adds operations to one graph under a name scope. Builders made
 // with Sub share the graph, the variable list and the first error.
 type Builder struct {
-	g      *tf.Graph
-	s      *op.Scope
-	name   string // s's namespace, "" at the root
+	g    *tf.Graph
+	s    *op.Scope
+	name string // s's namespace, "" at the root
 	// vpath is the variable path: like name, but never made unique, so a
 	// network built twice under the same names shares its variables.
 	vpath  string
@@ -160,9 +160,12 @@ func (b *Builder) Err() error {
 }
 
 // fail records err as the builder's error if it is the first one.
+// The op scope is poisoned too, so every later op wrapper becomes a no-op
+// instead of adding an op with a missing input.
 func (b *Builder) fail(format string, args ...any) {
 	if b.state.err == nil && b.s.Err() == nil {
 		b.state.err = fmt.Errorf("build graph: "+format, args...)
+		b.s.UpdateErr("graph", b.state.err)
 	}
 }
 

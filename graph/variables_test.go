@@ -42,3 +42,14 @@ func TestAskingAVariableAgainWithAnotherShapeFails(t *testing.T) {
 		t.Fatalf("Err() = %v, want one naming layer/kernel", err)
 	}
 }
+
+func TestALayerOnAnUnknownChannelCountFailsWithoutPanicking(t *testing.T) {
+	b := NewBuilder(tf.Float, 1)
+	x := b.Placeholder("x", tf.Float, -1, -1, -1, -1)
+	y := b.Conv2D("c", x, Conv{Filters: 2, Kernel: 3})
+	y = b.InstanceNorm("n", y, false) // must not panic on the failed conv
+	b.ReLU(y)
+	if err := b.Err(); err == nil || !strings.Contains(err.Error(), "channel") {
+		t.Fatalf("Err() = %v, want one about the unknown channel count", err)
+	}
+}

@@ -89,6 +89,8 @@ func padToMultiple(b *graph.Builder, x tf.Output, m int32) (tf.Output, func(tf.O
 		op.Const(s.SubScope("n"), [][]int32{{0, 0}}), mid, op.Const(s.SubScope("c"), [][]int32{{0, 0}}),
 	}, op.Const(s.SubScope("axis"), int32(0)))
 	padded := op.MirrorPad(b.Scope("mirror"), x, pads, "REFLECT")
+	// The paddings are computed, so shape inference loses the channels.
+	padded = op.EnsureShape(b.Scope("channels"), padded, tf.MakeShape(-1, -1, -1, 3))
 	crop := func(y tf.Output) tf.Output {
 		c := b.Scope("crop")
 		size := op.ConcatV2(c, []tf.Output{

@@ -17,7 +17,7 @@ const (
 	NameDMan   = "D_man"   // is this a real man's face?
 )
 
-// Losses are the scalar losses of one step, by name (as logged).
+// LossNames names Step.Losses, in order (as logged).
 var LossNames = []string{"G_adv", "F_adv", "cycle_woman", "cycle_man", "idt_woman", "idt_man", "G_total", "D_woman", "D_man"}
 
 // Step is one training step's graph. Each run feeds a batch of women and
@@ -35,7 +35,8 @@ type Step struct {
 	FakeWoman, FakeMan tf.Output // G(man), F(woman)
 	RecWoman, RecMan   tf.Output // G(F(woman)), F(G(man))
 	Losses             []tf.Output
-	Train              *tf.Operation
+	Train              *tf.Operation // runs ApplyG and ApplyD
+	ApplyG, ApplyD     *tf.Operation // the two optimizers' updates
 	OptG, OptD         *graph.Adam
 	GenVars, DiscVars  []*graph.Variable
 	Init               *tf.Operation
@@ -60,33 +61,39 @@ func NewStep(c Config, n, size int64, seed int64) (*Step, error) {
 	s.UseCurrentWoman = in.Placeholder("use_current_woman", tf.Bool, n)
 	s.UseCurrentMan = in.Placeholder("use_current_man", tf.Bool, n)
 
-	// 1. Translate both ways.
-	s.FakeWoman = Generator(b, NameG, s.Man, c)
-	s.FakeMan = Generator(b, NameF, s.Woman, c)
-	// 2. Generator adversarial losses: the fakes judged against "real".
+	// Each network runs on a batch that stacks every input it gets in this
+	// step (instance norm is per image, so stacking changes no number):
+	// G on [man, woman] for translation and identity, F on [woman, man].
+	// 1. Translate both ways (and 6. identity, in the same batches).
 	l := b.Sub("losses")
-	gAdv := ganLoss(l.Sub("G_adv"), Discriminator(b, NameDWoman, s.FakeWoman, c), true, c)
-	fAdv := ganLoss(l.Sub("F_adv"), Discriminator(b, NameDMan, s.FakeMan, c), true, c)
-	// 4-5. Cycle: translate back, L1 to the original.
+	gOut := split(b, "G_out", Generator(b, NameG, concat(b, "G_in", s.Man, s.Woman), c), 2)
+	fOut := split(b, "F_out", Generator(b, NameF, concat(b, "F_in", s.Woman, s.Man), c), 2)
+	s.FakeWoman, s.FakeMan = gOut[0], fOut[0]
+	// 4. Cycle: translate back.
 	s.RecMan = Generator(b, NameF, s.FakeWoman, c)
 	s.RecWoman = Generator(b, NameG, s.FakeMan, c)
+	// 2-3. Each discriminator judges, in one batch, this step's fake (for
+	// the generator's adversarial loss, against "real"), the real faces
+	// (against "real") and the pool's fakes (against "fake", without
+	// gradient into the generators).
+	pickWoman := op.StopGradient(l.Scope("stop_woman"), poolPick(l.Sub("pick_woman"), s.UseCurrentWoman, s.FakeWoman, s.PoolWoman))
+	pickMan := op.StopGradient(l.Scope("stop_man"), poolPick(l.Sub("pick_man"), s.UseCurrentMan, s.FakeMan, s.PoolMan))
+	dw := split(b, "D_woman_out", Discriminator(b, NameDWoman, concat(b, "D_woman_in", s.FakeWoman, s.Woman, pickWoman), c), 3)
+	dm := split(b, "D_man_out", Discriminator(b, NameDMan, concat(b, "D_man_in", s.FakeMan, s.Man, pickMan), c), 3)
+	gAdv := ganLoss(l.Sub("G_adv"), dw[0], true, c)
+	fAdv := ganLoss(l.Sub("F_adv"), dm[0], true, c)
+	dWoman := l.Scale(l.Sum(ganLoss(l.Sub("D_woman_real"), dw[1], true, c), ganLoss(l.Sub("D_woman_fake"), dw[2], false, c)), 0.5)
+	dMan := l.Scale(l.Sum(ganLoss(l.Sub("D_man_real"), dm[1], true, c), ganLoss(l.Sub("D_man_fake"), dm[2], false, c)), 0.5)
+	// 5. Cycle-consistency loss: L1 to the original, weighted lambda.
 	cycWoman := l.Scale(l.Sub("cycle_woman").L1(s.RecWoman, s.Woman), c.Lambda)
 	cycMan := l.Scale(l.Sub("cycle_man").L1(s.RecMan, s.Man), c.Lambda)
-	// 6-7. Identity: each generator fed a face already in its target domain.
-	idtW, idtM := l.Scalar(0), l.Scalar(0)
-	if c.Identity > 0 {
-		w := c.Lambda * c.Identity
-		idtW = l.Scale(l.Sub("idt_woman").L1(Generator(b, NameG, s.Woman, c), s.Woman), w)
-		idtM = l.Scale(l.Sub("idt_man").L1(Generator(b, NameF, s.Man, c), s.Man), w)
-	}
+	// 7. Identity loss: |G(woman) - woman| + |F(man) - man|, weighted
+	// identity * lambda.
+	w := c.Lambda * c.Identity
+	idtW := l.Scale(l.Sub("idt_woman").L1(gOut[1], s.Woman), w)
+	idtM := l.Scale(l.Sub("idt_man").L1(fOut[1], s.Man), w)
 	// 8. Total generator loss.
 	gTotal := l.Sum(gAdv, fAdv, cycWoman, cycMan, idtW, idtM)
-	// 3. Discriminator losses, halved: real against "real", the pool's
-	// fakes (no gradient into the generators) against "fake".
-	dWoman := discLoss(b, l.Sub("D_woman"), NameDWoman, s.Woman,
-		poolPick(l.Sub("pick_woman"), s.UseCurrentWoman, s.FakeWoman, s.PoolWoman), c)
-	dMan := discLoss(b, l.Sub("D_man"), NameDMan, s.Man,
-		poolPick(l.Sub("pick_man"), s.UseCurrentMan, s.FakeMan, s.PoolMan), c)
 	s.Losses = []tf.Output{gAdv, fAdv, cycWoman, cycMan, idtW, idtM, gTotal, dWoman, dMan}
 
 	// 9. Update G and F with one Adam, D_woman and D_man with another.
@@ -107,7 +114,9 @@ func NewStep(c Config, n, size int64, seed int64) (*Step, error) {
 	}
 	s.OptG = graph.NewAdam(b, "adam_G", c.LR, c.Beta1, c.Beta2, 1e-8)
 	s.OptD = graph.NewAdam(b, "adam_D", c.LR, c.Beta1, c.Beta2, 1e-8)
-	s.Train = root.Group("train", s.OptG.Apply(s.GenVars, gGrads, reads), s.OptD.Apply(s.DiscVars, dGrads, reads))
+	s.ApplyG = s.OptG.Apply(s.GenVars, gGrads, reads)
+	s.ApplyD = s.OptD.Apply(s.DiscVars, dGrads, reads)
+	s.Train = root.Group("train", s.ApplyG, s.ApplyD)
 	s.Init = root.InitOp("init", root.Variables())
 	s.Saver = graph.NewSaver(root, "save", root.Variables())
 	if err := root.Err(); err != nil {
@@ -128,12 +137,16 @@ func ganLoss(b *graph.Builder, logits tf.Output, real bool, c Config) tf.Output 
 	return b.BCEWithLogits(logits, label)
 }
 
-// discLoss is 0.5 * (loss(D(real), real) + loss(D(fake), fake)).
-func discLoss(b, l *graph.Builder, name string, real, fake tf.Output, c Config) tf.Output {
-	fake = op.StopGradient(l.Scope("stop_gradient"), fake)
-	r := ganLoss(l.Sub("real"), Discriminator(b, name, real, c), true, c)
-	f := ganLoss(l.Sub("fake"), Discriminator(b, name, fake, c), false, c)
-	return l.Scale(l.Sum(r, f), 0.5)
+// concat stacks NHWC batches.
+func concat(b *graph.Builder, name string, xs ...tf.Output) tf.Output {
+	s := b.Scope(name)
+	return op.ConcatV2(s, xs, op.Const(s.SubScope("axis"), int32(0)))
+}
+
+// split cuts a stacked batch back into n equal parts.
+func split(b *graph.Builder, name string, x tf.Output, n int64) []tf.Output {
+	s := b.Scope(name)
+	return op.Split(s, op.Const(s.SubScope("axis"), int32(0)), x, n)
 }
 
 // poolPick chooses, per image, this step's fake or the pool's older one.

@@ -96,38 +96,51 @@ func Python() (string, error) {
 
 // Run loads the SavedModel in dir with tf.saved_model.load and makes calls.
 func Run(dir string, calls []Call) (*Response, error) {
-	py, err := Python()
+	f, err := os.CreateTemp("", "check_savedmodel-*.py")
 	if err != nil {
 		return nil, err
 	}
-	work, err := os.MkdirTemp("", "pycheck-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(work)
-	req, err := json.Marshal(map[string]any{"dir": dir, "calls": calls})
-	if err != nil {
-		return nil, err
-	}
-	reqPath, respPath, scriptPath := filepath.Join(work, "req.json"), filepath.Join(work, "resp.json"), filepath.Join(work, "check.py")
-	if err := os.WriteFile(reqPath, req, 0o644); err != nil {
-		return nil, err
-	}
-	if err := os.WriteFile(scriptPath, script, 0o644); err != nil {
-		return nil, err
-	}
-	if out, err := command(py, scriptPath, reqPath, respPath); err != nil {
-		return nil, fmt.Errorf("python check of %s: %w\n%s", dir, err, out)
-	}
-	data, err := os.ReadFile(respPath)
-	if err != nil {
-		return nil, err
-	}
+	defer os.Remove(f.Name())
+	f.Write(script)
+	f.Close()
 	var resp Response
-	if err := json.Unmarshal(data, &resp); err != nil {
+	if err := RunJSON(f.Name(), map[string]any{"dir": dir, "calls": calls}, &resp); err != nil {
 		return nil, fmt.Errorf("python check of %s: %w", dir, err)
 	}
 	return &resp, nil
+}
+
+// RunJSON runs a Python script as `python SCRIPT REQUEST.json RESPONSE.json`
+// with req encoded as JSON, and decodes the response into resp.
+func RunJSON(scriptPath string, req, resp any) error {
+	py, err := Python()
+	if err != nil {
+		return err
+	}
+	work, err := os.MkdirTemp("", "pycheck-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	data, err := json.Marshal(req)
+	if err != nil {
+		return err
+	}
+	reqPath, respPath := filepath.Join(work, "req.json"), filepath.Join(work, "resp.json")
+	if err := os.WriteFile(reqPath, data, 0o644); err != nil {
+		return err
+	}
+	if out, err := command(py, scriptPath, reqPath, respPath); err != nil {
+		return fmt.Errorf("%s: %w\n%s", filepath.Base(scriptPath), err, out)
+	}
+	data, err = os.ReadFile(respPath)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(data, resp); err != nil {
+		return fmt.Errorf("%s: response: %w", filepath.Base(scriptPath), err)
+	}
+	return nil
 }
 
 // SavedModelCLI runs `saved_model_cli show --all --dir dir` from the venv

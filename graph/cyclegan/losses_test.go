@@ -1,0 +1,205 @@
+package cyclegan
+
+import (
+	"math"
+	"math/rand"
+	"path/filepath"
+	"testing"
+
+	"cyclegan/graph"
+	"cyclegan/internal/pycheck"
+
+	tf "github.com/galeone/tensorflow/tensorflow/go"
+)
+
+// tinyConfig is a model small enough to train in a test.
+func tinyConfig() Config {
+	c := DefaultConfig()
+	c.NGF, c.NDF, c.Blocks, c.DLayers = 8, 8, 2, 3
+	return c
+}
+
+type batch struct {
+	woman, man, poolWoman, poolMan []float32
+	useWoman, useMan               []bool
+}
+
+func randBatch(r *rand.Rand, n, size int) batch {
+	img := func() []float32 {
+		v := make([]float32, n*size*size*3)
+		for i := range v {
+			v[i] = float32(math.Tanh(r.NormFloat64()))
+		}
+		return v
+	}
+	b := batch{woman: img(), man: img(), poolWoman: img(), poolMan: img()}
+	for i := 0; i < n; i++ {
+		b.useWoman = append(b.useWoman, r.Intn(2) == 0)
+		b.useMan = append(b.useMan, r.Intn(2) == 0)
+	}
+	return b
+}
+
+func (s *Step) feeds(t *testing.T, b batch, n, size int) map[tf.Output]*tf.Tensor {
+	t.Helper()
+	f := map[tf.Output]*tf.Tensor{}
+	for o, v := range map[tf.Output][]float32{s.Woman: b.woman, s.Man: b.man, s.PoolWoman: b.poolWoman, s.PoolMan: b.poolMan} {
+		x, err := tf.NewTensor(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x.Reshape([]int64{int64(n), int64(size), int64(size), 3})
+		f[o] = x
+	}
+	for o, v := range map[tf.Output][]bool{s.UseCurrentWoman: b.useWoman, s.UseCurrentMan: b.useMan} {
+		x, _ := tf.NewTensor(v)
+		f[o] = x
+	}
+	return f
+}
+
+func TestStepLossesEqualPythonTensorFlowOnTheSameWeights(t *testing.T) {
+	const n, size = 2, 32
+	for _, tc := range []struct {
+		name string
+		cfg  func(c Config) Config
+	}{
+		{"bce, transposed conv", func(c Config) Config { return c }},
+		{"lsgan, resize conv", func(c Config) Config { c.GANLoss, c.Upsample = "lsgan", "resize"; return c }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := tc.cfg(tinyConfig())
+			c.LR = 0.02 // a few large steps move the weights far from their initial values
+			s, err := NewStep(c, -1, size, 5)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sess, err := s.B.NewSession(graph.SessionConfig{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer sess.Close()
+			if _, err := sess.Run(nil, nil, []*tf.Operation{s.Init}); err != nil {
+				t.Fatal(err)
+			}
+			r := rand.New(rand.NewSource(8))
+			for i := 0; i < 4; i++ {
+				if _, err := sess.Run(s.feeds(t, randBatch(r, n, size), n, size), nil, []*tf.Operation{s.Train}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			prefix := filepath.Join(t.TempDir(), "ckpt")
+			if err := s.Saver.Save(sess, prefix); err != nil {
+				t.Fatal(err)
+			}
+			in := randBatch(r, n, size)
+			out, err := sess.Run(s.feeds(t, in, n, size), s.Losses, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tensor := func(v []float32) map[string]any {
+				return map[string]any{"shape": []int{n, size, size, 3}, "data": v}
+			}
+			req := map[string]any{"checkpoint": prefix, "config": c, "inputs": map[string]any{
+				"woman": tensor(in.woman), "man": tensor(in.man), "pool_woman": tensor(in.poolWoman), "pool_man": tensor(in.poolMan),
+				"use_current_woman": in.useWoman, "use_current_man": in.useMan}}
+			var resp struct{ Losses map[string]float64 }
+			if err := pycheck.RunJSON(filepath.Join("testdata", "reference_step.py"), req, &resp); err != nil {
+				t.Fatal(err)
+			}
+			for i, name := range LossNames {
+				got := float64(out[i].Value().(float32))
+				want, ok := resp.Losses[name]
+				if !ok {
+					t.Fatalf("Python computed no %s", name)
+				}
+				// float32 arithmetic in two orders: agree to 1e-5 relative.
+				if d := math.Abs(got - want); d > 1e-5*math.Max(1, math.Abs(want)) {
+					t.Errorf("%s: Go %.7g, Python %.7g (diff %.2g)", name, got, want, d)
+				} else {
+					t.Logf("%-12s Go %.7g Python %.7g", name, got, want)
+				}
+			}
+		})
+	}
+}
+
+func TestOneStepChangesEveryNetworkVariableOfItsOptimizerAndNoOther(t *testing.T) {
+	const n, size = 1, 32
+	s, err := NewStep(tinyConfig(), -1, size, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess, err := s.B.NewSession(graph.SessionConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	all := s.B.Variables()
+	owned := map[*graph.Adam][]*graph.Variable{s.OptG: s.GenVars, s.OptD: s.DiscVars}
+	for _, tc := range []struct {
+		name  string
+		apply *tf.Operation
+		opt   *graph.Adam
+	}{{"G and F", s.ApplyG, s.OptG}, {"D_woman and D_man", s.ApplyD, s.OptD}} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := sess.Run(nil, nil, []*tf.Operation{s.Init}); err != nil {
+				t.Fatal(err)
+			}
+			before, err := graph.Values(sess, all)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := rand.New(rand.NewSource(3))
+			if _, err := sess.Run(s.feeds(t, randBatch(r, n, size), n, size), nil, []*tf.Operation{tc.apply}); err != nil {
+				t.Fatal(err)
+			}
+			after, err := graph.Values(sess, all)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mine := map[string]bool{}
+			for _, v := range owned[tc.opt] {
+				mine[v.Name] = true
+			}
+			for _, v := range tc.opt.Slots() {
+				mine[v.Name] = true
+			}
+			mine[tc.opt.Beta1Power.Name], mine[tc.opt.Beta2Power.Name] = true, true
+			for _, v := range all {
+				changed := !sameValues(before[v.Name], after[v.Name])
+				switch {
+				case v.Trainable && mine[v.Name] && !changed:
+					t.Errorf("%s is trained by this optimizer but did not change", v.Name)
+				case !mine[v.Name] && changed:
+					t.Errorf("%s is not this optimizer's but changed", v.Name)
+				}
+			}
+		})
+	}
+}
+
+func sameValues(a, b *tf.Tensor) bool {
+	fa, fb := flatten(a), flatten(b)
+	if len(fa) != len(fb) {
+		return false
+	}
+	for i := range fa {
+		if fa[i] != fb[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func flatten(t *tf.Tensor) []float32 {
+	shape := t.Shape()
+	n := int64(1)
+	for _, d := range shape {
+		n *= d
+	}
+	t.Reshape([]int64{n})
+	v := append([]float32(nil), t.Value().([]float32)...)
+	t.Reshape(shape)
+	return v
+}

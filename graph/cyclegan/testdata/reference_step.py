@@ -1,0 +1,99 @@
+"""An independent computation of the CycleGAN step's losses in Python
+TensorFlow, written from the paper and MISSION.md (not from the Go code),
+on the weights of a checkpoint the Go trainer wrote.
+
+    python reference_step.py REQUEST.json RESPONSE.json
+
+REQUEST: {"checkpoint": PREFIX, "config": {...}, "inputs": {"woman", "man",
+"pool_woman", "pool_man": {"shape", "data"}, "use_current_woman",
+"use_current_man": [bool]}}
+RESPONSE: {"losses": {NAME: value}}
+"""
+import json
+import sys
+
+import numpy as np
+import tensorflow as tf
+
+
+def main(req_path, resp_path):
+    with open(req_path) as f:
+        req = json.load(f)
+    ckpt = tf.train.load_checkpoint(req["checkpoint"])
+    cfg = req["config"]
+    w = lambda name: tf.constant(ckpt.get_tensor(name))
+
+    def conv(x, name, stride=1, pad=0, reflect=False):
+        if pad:
+            x = tf.pad(x, [[0, 0], [pad, pad], [pad, pad], [0, 0]], mode="REFLECT" if reflect else "CONSTANT")
+        return tf.nn.conv2d(x, w(name + "/kernel"), stride, "VALID") + w(name + "/bias")
+
+    def inorm(x):
+        mean, var = tf.nn.moments(x, axes=[1, 2], keepdims=True)
+        return (x - mean) / tf.sqrt(var + 1e-5)
+
+    def generator(p, x):
+        h = tf.nn.relu(inorm(conv(x, p + "/c7s1", pad=3, reflect=True)))
+        h = tf.nn.relu(inorm(conv(h, p + "/down1", stride=2, pad=1)))
+        h = tf.nn.relu(inorm(conv(h, p + "/down2", stride=2, pad=1)))
+        for i in range(1, cfg["Blocks"] + 1):
+            r = "%s/res%d" % (p, i)
+            y = tf.nn.relu(inorm(conv(h, r + "/conv1", pad=1, reflect=True)))
+            h = h + inorm(conv(y, r + "/conv2", pad=1, reflect=True))
+        for u in ("up1", "up2"):
+            name = p + "/" + u
+            n, hh, ww = tf.shape(h)[0], h.shape[1], h.shape[2]
+            if cfg["Upsample"] == "transpose":
+                k = w(name + "/kernel")  # [3, 3, out, in]
+                y = tf.nn.conv2d_transpose(h, k, [n, 2 * hh, 2 * ww, k.shape[2]], 2, "SAME") + w(name + "/bias")
+            else:
+                y = conv(tf.image.resize(h, [2 * hh, 2 * ww], method="nearest"), name, pad=1, reflect=True)
+            h = tf.nn.relu(inorm(y))
+        return tf.tanh(conv(h, p + "/out", pad=3, reflect=True))
+
+    def discriminator(p, x):
+        h = tf.nn.leaky_relu(conv(x, p + "/c1", stride=2, pad=1), 0.2)
+        for n in range(1, cfg["DLayers"] + 1):
+            stride = 2 if n < cfg["DLayers"] else 1
+            h = tf.nn.leaky_relu(inorm(conv(h, "%s/c%d" % (p, n + 1), stride=stride, pad=1)), 0.2)
+        return conv(h, p + "/patch", pad=1)
+
+    def gan(logits, label):
+        if cfg["GANLoss"] == "lsgan":
+            return tf.reduce_mean(tf.square(logits - label))
+        labels = tf.fill(tf.shape(logits), float(label))
+        return tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=labels, logits=logits))
+
+    def tensor(name):
+        v = req["inputs"][name]
+        return tf.constant(np.asarray(v["data"], dtype=np.float32).reshape(v["shape"]))
+
+    woman, man = tensor("woman"), tensor("man")
+    lam, idt = cfg["Lambda"], cfg["Identity"]
+    fake_woman, fake_man = generator("G", man), generator("F", woman)  # G: man->woman, F: woman->man
+    rec_woman, rec_man = generator("G", fake_man), generator("F", fake_woman)
+    l1 = lambda a, b: tf.reduce_mean(tf.abs(a - b))
+
+    def pick(use, fake, pool):
+        use = tf.reshape(tf.constant(req["inputs"][use]), [-1, 1, 1, 1])
+        return tf.where(use, fake, pool)
+
+    pick_woman = pick("use_current_woman", fake_woman, tensor("pool_woman"))
+    pick_man = pick("use_current_man", fake_man, tensor("pool_man"))
+    losses = {
+        "G_adv": gan(discriminator("D_woman", fake_woman), 1),
+        "F_adv": gan(discriminator("D_man", fake_man), 1),
+        "cycle_woman": lam * l1(rec_woman, woman),
+        "cycle_man": lam * l1(rec_man, man),
+        "idt_woman": lam * idt * l1(generator("G", woman), woman),
+        "idt_man": lam * idt * l1(generator("F", man), man),
+        "D_woman": 0.5 * (gan(discriminator("D_woman", woman), 1) + gan(discriminator("D_woman", pick_woman), 0)),
+        "D_man": 0.5 * (gan(discriminator("D_man", man), 1) + gan(discriminator("D_man", pick_man), 0)),
+    }
+    losses["G_total"] = sum(losses[k] for k in ("G_adv", "F_adv", "cycle_woman", "cycle_man", "idt_woman", "idt_man"))
+    with open(resp_path, "w") as f:
+        json.dump({"losses": {k: float(v) for k, v in losses.items()}}, f)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])

@@ -1,0 +1,491 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"image"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"cyclegan/graph"
+	"cyclegan/graph/cyclegan"
+	"cyclegan/internal/dataset"
+	"cyclegan/internal/imageio"
+
+	tf "github.com/galeone/tensorflow/tensorflow/go"
+	"github.com/sirupsen/logrus"
+)
+
+// Run directory layout.
+const (
+	dirCheckpoints = "checkpoints"
+	dirSamples     = "samples"
+	dirLogs        = "logs"
+	dirExport      = "export"
+	fileOptions    = "options.json"
+	fileState      = "state.json"
+	filePoolWoman  = "pool_woman.bin"
+	filePoolMan    = "pool_man.bin"
+	sampleCount    = 6
+)
+
+// state is what a checkpoint holds besides the variables.
+type state struct {
+	Step  int64            `json:"step"`  // steps done
+	Epoch int              `json:"epoch"` // epoch of the next step
+	Next  dataset.Position `json:"next"`  // data position of the next step
+	Seed  int64            `json:"seed"`
+}
+
+// runConfig is the part of the options a checkpoint must agree with.
+type runConfig struct {
+	Model    cyclegan.Config `json:"model"`
+	Size     int             `json:"size"`
+	LoadSize int             `json:"load_size"`
+	Batch    int             `json:"batch"`
+	Pool     int             `json:"pool"`
+	Seed     int64           `json:"seed"`
+	Data     string          `json:"data"`
+}
+
+// trainer runs one training run.
+type trainer struct {
+	opt     Options
+	log     *logrus.Logger
+	files   *dataset.Files
+	step    *cyclegan.Step
+	sess    *tf.Session
+	ckpts   *graph.Checkpoints
+	summary *graph.SummaryWriter
+	poolW   *Pool
+	poolM   *Pool
+	st      state
+	samples [2][]float32 // fixed sample batches: women, men
+	stop    *atomic.Bool
+}
+
+func newTrainer(opt Options, files *dataset.Files, log *logrus.Logger, stop *atomic.Bool) (*trainer, error) {
+	t := &trainer{opt: opt, log: log, files: files, stop: stop, st: state{Seed: opt.Seed}}
+	s, err := cyclegan.NewStep(opt.Model, -1, int64(opt.Size), opt.Seed)
+	if err != nil {
+		return nil, fmt.Errorf("build model: %w", err)
+	}
+	t.step = s
+	t.summary = graph.NewSummaryWriter(s.B, "summary", append(append([]string{}, lossTags()...), "learning_rate", "images_per_second"))
+	if err := s.B.Err(); err != nil {
+		return nil, fmt.Errorf("build model: %w", err)
+	}
+	t.sess, err = s.B.NewSession(graph.SessionConfig{IntraOpThreads: opt.IntraOp, InterOpThreads: opt.InterOp})
+	if err != nil {
+		return nil, err
+	}
+	t.ckpts = &graph.Checkpoints{Dir: filepath.Join(opt.Out, dirCheckpoints), Saver: s.Saver}
+	imgLen := opt.Size * opt.Size * 3
+	t.poolW, t.poolM = NewPool(opt.PoolSize, imgLen), NewPool(opt.PoolSize, imgLen)
+	return t, nil
+}
+
+func lossTags() []string {
+	tags := make([]string, len(cyclegan.LossNames))
+	for i, n := range cyclegan.LossNames {
+		tags[i] = "loss/" + n
+	}
+	return tags
+}
+
+func (t *trainer) close() { t.sess.Close() }
+
+func (t *trainer) config() runConfig {
+	return runConfig{Model: t.opt.Model, Size: t.opt.Size, LoadSize: t.opt.LoadSize, Batch: t.opt.Batch,
+		Pool: t.opt.PoolSize, Seed: t.opt.Seed, Data: t.files.Root}
+}
+
+// start initializes the variables, or restores the latest checkpoint. It
+// refuses to start over a run that has checkpoints unless resuming.
+func (t *trainer) start() error {
+	latest, err := t.ckpts.Latest()
+	if err != nil {
+		return err
+	}
+	if latest != "" && !t.opt.Resume && !t.opt.ExportOnly {
+		return fmt.Errorf("%s already holds checkpoints (latest %s): pass -resume to continue it, or choose another -out",
+			t.opt.Out, latest)
+	}
+	if latest == "" {
+		if t.opt.ExportOnly {
+			return fmt.Errorf("-export-only: no checkpoint in %s", t.ckpts.Dir)
+		}
+		if t.opt.Resume {
+			t.log.WithField("dir", t.ckpts.Dir).Info("no checkpoint to resume from: starting from scratch")
+		}
+		if _, err := t.sess.Run(nil, nil, []*tf.Operation{t.step.Init}); err != nil {
+			return fmt.Errorf("initialize variables: %w", err)
+		}
+		return t.writeRunConfig()
+	}
+	if err := t.checkRunConfig(); err != nil {
+		return err
+	}
+	extra, err := t.ckpts.Restore(t.sess, latest, fileState, filePoolWoman, filePoolMan)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(extra[fileState], &t.st); err != nil {
+		return fmt.Errorf("checkpoint %s: %s: %w", latest, fileState, err)
+	}
+	if err := t.poolW.UnmarshalBinary(extra[filePoolWoman]); err != nil {
+		return fmt.Errorf("checkpoint %s: %w", latest, err)
+	}
+	if err := t.poolM.UnmarshalBinary(extra[filePoolMan]); err != nil {
+		return fmt.Errorf("checkpoint %s: %w", latest, err)
+	}
+	t.log.WithFields(logrus.Fields{"checkpoint": latest, "step": t.st.Step, "epoch": t.st.Epoch}).Info("restored")
+	return nil
+}
+
+func (t *trainer) writeRunConfig() error {
+	data, _ := json.MarshalIndent(t.config(), "", "  ")
+	if err := os.MkdirAll(t.opt.Out, 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(t.opt.Out, fileOptions), data, 0o644)
+}
+
+// checkRunConfig refuses to resume with a model or data settings other than
+// the checkpoint's.
+func (t *trainer) checkRunConfig() error {
+	data, err := os.ReadFile(filepath.Join(t.opt.Out, fileOptions))
+	if err != nil {
+		return fmt.Errorf("resume: %w", err)
+	}
+	var saved runConfig
+	if err := json.Unmarshal(data, &saved); err != nil {
+		return fmt.Errorf("resume: %s: %w", filepath.Join(t.opt.Out, fileOptions), err)
+	}
+	now := t.config()
+	saved.Model.Device, now.Model.Device = "", "" // placement may change between runs
+	saved.Model.LR, now.Model.LR = 0, 0           // the rate lives in the checkpoint
+	if saved != now {
+		a, _ := json.Marshal(saved)
+		b, _ := json.Marshal(now)
+		return fmt.Errorf("resume: run %s was made with %s; these flags give %s", t.opt.Out, a, b)
+	}
+	return nil
+}
+
+// train runs the loop until all epochs are done, -max-steps is reached or a
+// stop is requested; it checkpoints on the way out.
+func (t *trainer) train(ctx context.Context) (stopped bool, err error) {
+	loader, err := dataset.NewLoader(t.files, dataset.Config{LoadSize: t.opt.LoadSize, Size: t.opt.Size,
+		Batch: t.opt.Batch, Seed: t.opt.Seed, Workers: t.opt.Workers, NoFlip: t.opt.NoFlip, Log: t.log}, t.st.Next)
+	if err != nil {
+		return false, err
+	}
+	defer func() {
+		loader.Close()
+		if n := loader.Skipped(); n > 0 {
+			t.log.WithField("skipped", n).Warn("files skipped because they could not be read")
+		}
+	}()
+	if err := t.loadSamples(); err != nil {
+		return false, err
+	}
+	if err := t.summary.Open(t.sess, filepath.Join(t.opt.Out, dirLogs)); err != nil {
+		return false, err
+	}
+	defer t.summary.Flush(t.sess)
+
+	perEpoch := loader.StepsPerEpoch()
+	total := int64(t.opt.Epochs+t.opt.DecayEpochs) * int64(perEpoch)
+	if t.opt.MaxSteps > 0 {
+		total = min(total, int64(t.opt.MaxSteps))
+	}
+	t.log.WithFields(logrus.Fields{"steps_per_epoch": perEpoch, "total_steps": total, "from_step": t.st.Step,
+		"epochs": t.opt.Epochs + t.opt.DecayEpochs}).Info("training")
+	bar := newProgress(total, t.st.Step)
+	defer bar.finish()
+
+	lrEpoch := -1
+	n := t.opt.Batch
+	imgLen := t.opt.Size * t.opt.Size * 3
+	oldW, oldM := make([]float32, n*imgLen), make([]float32, n*imgLen)
+	shape := []int64{int64(n), int64(t.opt.Size), int64(t.opt.Size), 3}
+	window := time.Now()
+	windowSteps := 0
+	var ips float64
+	for t.st.Step < total {
+		if t.stop.Load() {
+			return true, t.checkpoint("interrupted")
+		}
+		if t.st.Epoch != lrEpoch {
+			if err := t.setLearningRate(t.st.Epoch); err != nil {
+				return false, err
+			}
+			lrEpoch = t.st.Epoch
+		}
+		batch, err := loader.Next(ctx)
+		if err != nil {
+			return false, err
+		}
+		cw := t.poolW.plan(t.opt.Seed, "woman", t.st.Step, n, oldW)
+		cm := t.poolM.plan(t.opt.Seed, "man", t.st.Step, n, oldM)
+		feeds, err := t.feeds(shape, batch, oldW, oldM, cw, cm)
+		if err != nil {
+			return false, err
+		}
+		fetches := append([]tf.Output{t.step.FakeWoman, t.step.FakeMan}, t.step.Losses...)
+		out, err := t.sess.Run(feeds, fetches, []*tf.Operation{t.step.Train})
+		if err != nil {
+			return false, fmt.Errorf("step %d: %w", t.st.Step+1, err)
+		}
+		losses := make([]float32, len(t.step.Losses))
+		for i, o := range out[2:] {
+			losses[i] = o.Value().(float32)
+			if math.IsNaN(float64(losses[i])) || math.IsInf(float64(losses[i]), 0) {
+				return false, fmt.Errorf("step %d: loss %s is %v: stopping; the last good checkpoint in %s is kept",
+					t.st.Step+1, cyclegan.LossNames[i], losses[i], t.ckpts.Dir)
+			}
+		}
+		t.poolW.commit(cw, flatFloats(out[0]))
+		t.poolM.commit(cm, flatFloats(out[1]))
+		loader.Release(batch)
+
+		t.st.Step++
+		prevEpoch := t.st.Epoch
+		t.st.Next, t.st.Epoch = batch.Next, batch.Next.Epoch
+		windowSteps++
+		bar.set(t.st.Step)
+
+		if t.st.Step%int64(t.opt.LogEvery) == 0 || t.st.Step == total {
+			ips = float64(windowSteps*n*2) / time.Since(window).Seconds()
+			t.logStep(losses, ips, total)
+			if err := t.summary.WriteScalars(t.sess, t.st.Step, append(losses, float32(t.opt.learningRate(prevEpoch)), float32(ips))); err != nil {
+				return false, err
+			}
+			window, windowSteps = time.Now(), 0
+		}
+		epochEnd := t.st.Epoch != prevEpoch
+		if epochEnd || (t.opt.SampleEvery > 0 && t.st.Step%int64(t.opt.SampleEvery) == 0) {
+			if err := t.writeSamples(); err != nil {
+				return false, err
+			}
+		}
+		switch {
+		case epochEnd && t.opt.KeepEvery > 0 && t.st.Epoch%t.opt.KeepEvery == 0:
+			err = t.checkpoint(fmt.Sprintf("epoch-%04d", t.st.Epoch))
+		case epochEnd || t.st.Step%int64(t.opt.CheckpointEvery) == 0:
+			err = t.checkpoint("")
+		}
+		if err != nil {
+			return false, err
+		}
+	}
+	if err := t.writeSamples(); err != nil {
+		return false, err
+	}
+	return false, t.checkpoint("")
+}
+
+func (t *trainer) feeds(shape []int64, b *dataset.Batch, oldW, oldM []float32, cw, cm []choice) (map[tf.Output]*tf.Tensor, error) {
+	s := t.step
+	feeds := map[tf.Output]*tf.Tensor{}
+	for _, f := range []struct {
+		out  tf.Output
+		data any
+	}{
+		{s.Woman, b.A}, {s.Man, b.B}, {s.PoolWoman, oldW}, {s.PoolMan, oldM},
+		{s.UseCurrentWoman, useCurrent(cw)}, {s.UseCurrentMan, useCurrent(cm)},
+	} {
+		tensor, err := tf.NewTensor(f.data)
+		if err != nil {
+			return nil, err
+		}
+		if _, ok := f.data.([]float32); ok {
+			if err := tensor.Reshape(shape); err != nil {
+				return nil, err
+			}
+		}
+		feeds[f.out] = tensor
+	}
+	return feeds, nil
+}
+
+func useCurrent(cs []choice) []bool {
+	u := make([]bool, len(cs))
+	for i, c := range cs {
+		u[i] = c.useCurrent
+	}
+	return u
+}
+
+// flatFloats returns a float32 tensor's values in row-major order.
+func flatFloats(t *tf.Tensor) []float32 {
+	shape := t.Shape()
+	n := int64(1)
+	for _, d := range shape {
+		n *= d
+	}
+	out := make([]float32, n)
+	if err := t.Reshape([]int64{n}); err == nil {
+		copy(out, t.Value().([]float32))
+		t.Reshape(shape)
+	}
+	return out
+}
+
+func (t *trainer) setLearningRate(epoch int) error {
+	lr := t.opt.learningRate(epoch)
+	if err := t.step.OptG.SetLearningRate(t.sess, lr); err != nil {
+		return err
+	}
+	return t.step.OptD.SetLearningRate(t.sess, lr)
+}
+
+func (t *trainer) logStep(losses []float32, ips float64, total int64) {
+	f := logrus.Fields{"epoch": t.st.Epoch, "step": t.st.Step, "images_per_s": fmt.Sprintf("%.2f", ips)}
+	for i, n := range cyclegan.LossNames {
+		f[n] = fmt.Sprintf("%.4f", losses[i])
+	}
+	if ips > 0 {
+		left := float64(total-t.st.Step) * float64(2*t.opt.Batch) / ips
+		f["eta"] = (time.Duration(left) * time.Second).Round(time.Second).String()
+	}
+	t.log.WithFields(f).Info("step")
+}
+
+// checkpoint saves the latest state under name (default: the step) and
+// removes older checkpoints except kept epochs.
+func (t *trainer) checkpoint(name string) error {
+	if name == "" || name == "interrupted" {
+		name = fmt.Sprintf("step-%09d", t.st.Step)
+	}
+	st, _ := json.Marshal(t.st)
+	pw, err := t.poolW.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	pm, err := t.poolM.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	latest, err := t.ckpts.Latest()
+	if err != nil {
+		return err
+	}
+	if latest == name {
+		return nil // this step is saved already
+	}
+	path, err := t.ckpts.Save(t.sess, name, map[string][]byte{fileState: st, filePoolWoman: pw, filePoolMan: pm})
+	if err != nil {
+		return err
+	}
+	t.log.WithFields(logrus.Fields{"step": t.st.Step, "path": path}).Debug("checkpoint")
+	return t.ckpts.Prune(func(n string) bool { return strings.HasPrefix(n, "epoch-") })
+}
+
+// loadSamples takes the first sampleCount images of each domain, resized to
+// the training size, as the fixed sample batch.
+func (t *trainer) loadSamples() error {
+	for d, files := range [][]string{t.files.A, t.files.B} {
+		var batch []float32
+		for _, f := range files {
+			if len(batch) == sampleCount*t.opt.Size*t.opt.Size*3 {
+				break
+			}
+			img, err := imageio.DecodeFile(f, 0)
+			if err != nil {
+				continue // the loader warns about it
+			}
+			img = imageio.Resize(img, t.opt.Size, t.opt.Size)
+			buf := make([]float32, t.opt.Size*t.opt.Size*3)
+			if err := imageio.ToFloat(buf, img); err != nil {
+				return err
+			}
+			batch = append(batch, buf...)
+		}
+		if len(batch) == 0 {
+			return errors.New("no readable image for the sample grid")
+		}
+		t.samples[d] = batch
+	}
+	return nil
+}
+
+// writeSamples writes the sample grid: per row a woman, F(woman) and
+// G(F(woman)), then a man, G(man) and F(G(man)).
+func (t *trainer) writeSamples() error {
+	sz := t.opt.Size
+	imgLen := sz * sz * 3
+	n := min(len(t.samples[0]), len(t.samples[1])) / imgLen
+	s := t.step
+	feeds := map[tf.Output]*tf.Tensor{}
+	for i, o := range []tf.Output{s.Woman, s.Man} {
+		x, err := tf.NewTensor(t.samples[i][:n*imgLen])
+		if err != nil {
+			return err
+		}
+		x.Reshape([]int64{int64(n), int64(sz), int64(sz), 3})
+		feeds[o] = x
+	}
+	out, err := t.sess.Run(feeds, []tf.Output{s.FakeMan, s.RecWoman, s.FakeWoman, s.RecMan}, nil)
+	if err != nil {
+		return fmt.Errorf("samples: %w", err)
+	}
+	cols := [][]float32{t.samples[0][:n*imgLen], flatFloats(out[0]), flatFloats(out[1]),
+		t.samples[1][:n*imgLen], flatFloats(out[2]), flatFloats(out[3])}
+	grid := image.NewNRGBA(image.Rect(0, 0, len(cols)*sz, n*sz))
+	for c, data := range cols {
+		imgs, err := imageio.ImagesFromFloat(data, n, sz, sz)
+		if err != nil {
+			return err
+		}
+		for r, img := range imgs {
+			pasteAt(grid, img, c*sz, r*sz)
+		}
+	}
+	path := filepath.Join(t.opt.Out, dirSamples, fmt.Sprintf("epoch%03d_step%07d.png", t.st.Epoch, t.st.Step))
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	if err := imageio.WriteFile(path, grid, 0); err != nil {
+		return err
+	}
+	pix := make([]uint8, len(grid.Pix)/4*3)
+	if err := imageio.ToUint8(pix, grid); err != nil {
+		return err
+	}
+	img, err := tf.NewTensor(pix)
+	if err != nil {
+		return err
+	}
+	img.Reshape([]int64{1, int64(grid.Rect.Dy()), int64(grid.Rect.Dx()), 3})
+	t.log.WithFields(logrus.Fields{"step": t.st.Step, "path": path}).Info("samples")
+	return t.summary.WriteImage(t.sess, t.st.Step, "samples", img)
+}
+
+func pasteAt(dst, src *image.NRGBA, x, y int) {
+	for row := 0; row < src.Rect.Dy(); row++ {
+		copy(dst.Pix[(y+row)*dst.Stride+x*4:], src.Pix[row*src.Stride:row*src.Stride+src.Rect.Dx()*4])
+	}
+}
+
+// export writes the generators' SavedModel to the run's export folder.
+func (t *trainer) export() error {
+	vars := t.step.GenVars
+	values, err := graph.Values(t.sess, vars)
+	if err != nil {
+		return err
+	}
+	dir := filepath.Join(t.opt.Out, dirExport)
+	if err := cyclegan.Export(dir, t.opt.Model, values); err != nil {
+		return err
+	}
+	t.log.WithField("dir", dir).Info("exported SavedModel (signatures woman2man, man2woman, serving_default)")
+	return nil
+}
