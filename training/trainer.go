@@ -54,6 +54,9 @@ type runConfig struct {
 	Data     string          `json:"data"`
 }
 
+// stepHook, when set (by tests), sees every step's losses.
+var stepHook func(step int64, losses []float32)
+
 // trainer runs one training run.
 type trainer struct {
 	opt     Options
@@ -251,6 +254,9 @@ func (t *trainer) train(ctx context.Context) (stopped bool, err error) {
 				return false, fmt.Errorf("step %d: loss %s is %v: stopping; the last good checkpoint in %s is kept",
 					t.st.Step+1, cyclegan.LossNames[i], losses[i], t.ckpts.Dir)
 			}
+		}
+		if stepHook != nil {
+			stepHook(t.st.Step+1, losses)
 		}
 		t.poolW.commit(cw, flatFloats(out[0]))
 		t.poolM.commit(cm, flatFloats(out[1]))

@@ -1,0 +1,264 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"cyclegan/graph/cyclegan"
+)
+
+func TestShortRunOnSyntheticFacesLowersCycleLoss(t *testing.T) {
+	// The same short run twice: with a learning rate, and with one too
+	// small to learn anything, as the control for batch-to-batch noise.
+	cycleLoss := func(lr string) (first, last float64) {
+		var cycle []float64
+		stepHook = func(_ int64, losses []float32) {
+			cycle = append(cycle, float64(losses[2]+losses[3])) // cycle_woman + cycle_man
+		}
+		defer func() { stepHook = nil }()
+		mustTrain(t, tinyArgs(tinyData(t), t.TempDir(), "-epochs", "6", "-lr", lr)...)
+		if len(cycle) != 7*24 {
+			t.Fatalf("%d steps, want %d", len(cycle), 7*24)
+		}
+		return mean(cycle[:24]), mean(cycle[len(cycle)-24:])
+	}
+	first, last := cycleLoss("2e-3")
+	cFirst, cLast := cycleLoss("1e-12")
+	t.Logf("cycle loss, first and last 24 steps: training %.3f -> %.3f, control %.3f -> %.3f", first, last, cFirst, cLast)
+	if last > 0.85*first {
+		t.Errorf("training: cycle loss went from %.3f to %.3f, want at least a 15%% drop", first, last)
+	}
+	if cLast < 0.9*cFirst {
+		t.Errorf("control: cycle loss went from %.3f to %.3f without learning; the data alone moves it", cFirst, cLast)
+	}
+}
+
+func mean(xs []float64) float64 {
+	s := 0.0
+	for _, x := range xs {
+		s += x
+	}
+	return s / float64(len(xs))
+}
+
+func TestResumedRunEqualsUninterruptedRun(t *testing.T) {
+	data := tinyData(t)
+	whole, parts := t.TempDir(), t.TempDir()
+	mustTrain(t, tinyArgs(data, whole, "-max-steps", "30")...)
+	// Stop mid-epoch (24 steps per epoch), then resume to the same end.
+	mustTrain(t, tinyArgs(data, parts, "-max-steps", "14")...)
+	log := mustTrain(t, tinyArgs(data, parts, "-max-steps", "30", "-resume")...)
+	if !strings.Contains(log, "restored") {
+		t.Fatalf("resume did not restore:\n%s", log)
+	}
+	a, b := latestCheckpoint(t, whole), latestCheckpoint(t, parts)
+	if filepath.Base(a) != filepath.Base(b) {
+		t.Fatalf("latest checkpoints %s and %s differ", a, b)
+	}
+	for _, f := range []string{"variables.data-00000-of-00001", "variables.index", fileState, filePoolWoman, filePoolMan} {
+		if !bytes.Equal(fileBytes(t, filepath.Join(a, f)), fileBytes(t, filepath.Join(b, f))) {
+			t.Errorf("%s differs between the uninterrupted and the resumed run", f)
+		}
+	}
+}
+
+func TestResumeWithoutCheckpointStartsFromScratchAndSaysSo(t *testing.T) {
+	log := mustTrain(t, tinyArgs(tinyData(t), t.TempDir(), "-max-steps", "2", "-resume")...)
+	if !strings.Contains(log, "starting from scratch") {
+		t.Fatalf("log does not say it starts from scratch:\n%s", log)
+	}
+}
+
+func TestStartingOverAnExistingRunIsRefused(t *testing.T) {
+	data, out := tinyData(t), t.TempDir()
+	mustTrain(t, tinyArgs(data, out, "-max-steps", "2")...)
+	before := fileBytes(t, filepath.Join(latestCheckpoint(t, out), "variables.data-00000-of-00001"))
+	code, log := runTraining(t, tinyArgs(data, out, "-max-steps", "4")...)
+	if code == 0 || !strings.Contains(log, "-resume") {
+		t.Fatalf("second run over %s: exit %d, log:\n%s", out, code, log)
+	}
+	if !bytes.Equal(before, fileBytes(t, filepath.Join(latestCheckpoint(t, out), "variables.data-00000-of-00001"))) {
+		t.Fatal("the refused run changed the checkpoint")
+	}
+}
+
+func TestSIGINTWritesResumableCheckpointAndExitsZero(t *testing.T) {
+	data, out := tinyData(t), t.TempDir()
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), helperEnv+"=train",
+		"TRAINING_ARGS="+strings.Join(tinyArgs(data, out, "-log-every", "1", "-epochs", "50"), "\n"))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for !strings.Contains(stderr.String(), "step=3\n") {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("no third step within 2 minutes:\n%s", stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("after SIGINT: %v\n%s", err, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "resume with") {
+		t.Errorf("log does not say how to resume:\n%s", stderr.String())
+	}
+	var st state
+	if err := json.Unmarshal(fileBytes(t, filepath.Join(latestCheckpoint(t, out), fileState)), &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Step < 3 {
+		t.Fatalf("checkpoint after SIGINT is at step %d, want at least 3", st.Step)
+	}
+	log := mustTrain(t, tinyArgs(data, out, "-resume", "-max-steps", itoa(st.Step+2))...)
+	if !strings.Contains(log, "restored") {
+		t.Fatalf("resume after SIGINT did not restore:\n%s", log)
+	}
+}
+
+func TestNaNLossStopsRunNamingStepAndLossAndKeepsLastGoodCheckpoint(t *testing.T) {
+	data, out := tinyData(t), t.TempDir()
+	// A learning rate this large blows the weights up within a few steps.
+	code, log := runTraining(t, tinyArgs(data, out, "-lr", "1e30", "-checkpoint-every", "1")...)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1:\n%s", code, log)
+	}
+	i := strings.Index(log, "step ")
+	if i < 0 || !(strings.Contains(log, "is NaN") || strings.Contains(log, "Inf")) || !strings.Contains(log, "last good checkpoint") {
+		t.Fatalf("error does not name the step and the loss:\n%s", log)
+	}
+	var failed int64
+	for _, line := range strings.Split(log, "\n") {
+		if strings.Contains(line, "level=error") {
+			j := strings.Index(line, "step ")
+			failed = leadingInt(line[j+5:])
+		}
+	}
+	var st state
+	if err := json.Unmarshal(fileBytes(t, filepath.Join(latestCheckpoint(t, out), fileState)), &st); err != nil {
+		t.Fatal(err)
+	}
+	if failed == 0 || st.Step != failed-1 {
+		t.Fatalf("failed at step %d, latest checkpoint at step %d; want the step before", failed, st.Step)
+	}
+}
+
+func TestMissingOrEmptyDomainFolderStopsBeforeTheGraphIsBuilt(t *testing.T) {
+	root := t.TempDir()
+	os.MkdirAll(filepath.Join(root, "woman"), 0o755)
+	src := filepath.Join(tinyData(t), "woman")
+	entries, _ := os.ReadDir(src)
+	for _, e := range entries[:3] {
+		os.WriteFile(filepath.Join(root, "woman", e.Name()), fileBytes(t, filepath.Join(src, e.Name())), 0o644)
+	}
+	for _, tc := range []struct{ name, prepare string }{{"missing man/", ""}, {"empty man/", "man"}} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.prepare != "" {
+				os.MkdirAll(filepath.Join(root, tc.prepare), 0o755)
+			}
+			out := filepath.Join(t.TempDir(), "run")
+			code, log := runTraining(t, tinyArgs(root, out)...)
+			if code == 0 || !strings.Contains(log, filepath.Join(root, "man")) {
+				t.Fatalf("exit %d; want an error naming %s:\n%s", code, filepath.Join(root, "man"), log)
+			}
+			if strings.Contains(log, "msg=model") {
+				t.Errorf("the graph was built before the data was checked:\n%s", log)
+			}
+			if _, err := os.Stat(out); err == nil {
+				t.Errorf("run directory %s was created", out)
+			}
+		})
+	}
+}
+
+func TestFlagDefaultsAreTheReferenceImplementations(t *testing.T) {
+	opt, over, err := parseOptions([]string{"-data", "x"}, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(over) != 0 {
+		t.Errorf("with -data nothing is overridden, got %v", over)
+	}
+	ref := cyclegan.DefaultConfig()
+	for _, c := range []struct {
+		name      string
+		got, want float64
+	}{
+		{"load-size", float64(opt.LoadSize), 286}, {"size", float64(opt.Size), 256}, {"batch", float64(opt.Batch), 1},
+		{"lr", opt.Model.LR, 2e-4}, {"beta1", opt.Model.Beta1, 0.5}, {"lambda", opt.Model.Lambda, 10},
+		{"identity", opt.Model.Identity, 0.5}, {"pool", float64(opt.PoolSize), 50},
+		{"epochs", float64(opt.Epochs), 100}, {"decay-epochs", float64(opt.DecayEpochs), 100},
+		{"ngf", float64(opt.Model.NGF), float64(ref.NGF)}, {"blocks", float64(opt.Model.Blocks), 9},
+	} {
+		if c.got != c.want {
+			t.Errorf("-%s defaults to %g, want %g", c.name, c.got, c.want)
+		}
+	}
+	// The built-in run changes only what the user did not set, and says so.
+	opt, over, err = parseOptions([]string{"-ngf", "40"}, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opt.Model.NGF != 40 || opt.Size != 64 {
+		t.Errorf("default run: ngf %d size %d, want 40 (given) and 64 (its own)", opt.Model.NGF, opt.Size)
+	}
+	for _, f := range over {
+		if f == "ngf" {
+			t.Error("default run reports overriding a flag the user gave")
+		}
+	}
+	// -h documents every flag.
+	var help bytes.Buffer
+	parseOptions([]string{"-h"}, &help)
+	for _, f := range []string{"-data", "-out", "-load-size", "-size", "-batch", "-lr", "-beta1", "-lambda", "-identity",
+		"-pool", "-epochs", "-decay-epochs", "-ngf", "-ndf", "-blocks", "-upsample", "-gan-loss", "-device", "-seed",
+		"-checkpoint-every", "-sample-every", "-max-steps", "-resume", "-export-only"} {
+		if !strings.Contains(help.String(), "  "+f+" ") && !strings.Contains(help.String(), "  "+f+"\n") {
+			t.Errorf("-h does not document %s", f)
+		}
+	}
+}
+
+func TestLearningRateIsConstantThenDecaysLinearly(t *testing.T) {
+	o := Options{Epochs: 100, DecayEpochs: 100}
+	o.Model.LR = 2e-4
+	for _, c := range []struct {
+		epoch int
+		want  float64
+	}{{0, 2e-4}, {99, 2e-4}, {100, 2e-4 * (1 - 1.0/101)}, {149, 2e-4 * (1 - 50.0/101)}, {199, 2e-4 * (1 - 100.0/101)}} {
+		if got := o.learningRate(c.epoch); abs(got-c.want) > 1e-12 {
+			t.Errorf("epoch %d: lr %g, want %g", c.epoch, got, c.want)
+		}
+	}
+}
+
+func abs(x float64) float64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// leadingInt parses the decimal number at the start of s.
+func leadingInt(s string) int64 {
+	end := 0
+	for end < len(s) && s[end] >= '0' && s[end] <= '9' {
+		end++
+	}
+	n, _ := strconv.ParseInt(s[:end], 10, 64)
+	return n
+}
