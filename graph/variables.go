@@ -2,6 +2,7 @@ package graph
 
 import (
 	"hash/fnv"
+	"slices"
 	"strings"
 
 	tf "github.com/galeone/tensorflow/tensorflow/go"
@@ -84,7 +85,7 @@ func (b *Builder) StateVariable(name string, shape []int64, dtype tf.DataType, i
 func (b *Builder) variable(name string, shape []int64, dtype tf.DataType, init Initializer, trainable bool) *Variable {
 	full := join(b.vpath, name)
 	if v, ok := b.state.byName[full]; ok {
-		if !sameShape(v.Shape, shape) || v.DType != dtype {
+		if !slices.Equal(v.Shape, shape) || v.DType != dtype {
 			b.fail("variable %s is %v %v, asked again as %v %v", full, v.DType, v.Shape, dtype, shape)
 		}
 		return v
@@ -109,18 +110,6 @@ func (b *Builder) variable(name string, shape []int64, dtype tf.DataType, init I
 	b.state.vars = append(b.state.vars, v)
 	b.state.byName[full] = v
 	return v
-}
-
-func sameShape(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // Variables returns every variable added through any builder of this graph,

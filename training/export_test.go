@@ -3,6 +3,7 @@ package main
 import (
 	"math/rand"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -53,10 +54,14 @@ func TestExportedModelGivesGosNumbersInPythonForBothSignaturesAndOddSizes(t *tes
 			if err != nil {
 				t.Fatalf("%s on %v: %v", sig, shape, err)
 			}
-			if got := res[0].Shape(); !equalShape(got, shape) || res[0].DataType() != tf.Uint8 {
+			if got := res[0].Shape(); !slices.Equal(got, shape) || res[0].DataType() != tf.Uint8 {
 				t.Fatalf("%s on %v: output %v %v, want uint8 of the same shape", sig, shape, res[0].DataType(), got)
 			}
-			want = append(want, flatUint8(res[0]))
+			got, err := graph.Uint8s(res[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			want = append(want, got)
 			calls = append(calls, pycheck.Call{Signature: sig,
 				Inputs: map[string]pycheck.Tensor{cyclegan.IOKey: {DType: "uint8", Shape: shape, Data: data}}})
 		}
@@ -97,28 +102,4 @@ func TestExportedModelGivesGosNumbersInPythonForBothSignaturesAndOddSizes(t *tes
 	if _, err := pycheck.SavedModelCLI(dir); err != nil {
 		t.Fatal(err)
 	}
-}
-
-func equalShape(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
-func flatUint8(t *tf.Tensor) []uint8 {
-	shape := t.Shape()
-	n := int64(1)
-	for _, d := range shape {
-		n *= d
-	}
-	t.Reshape([]int64{n})
-	v := append([]uint8(nil), t.Value().([]uint8)...)
-	t.Reshape(shape)
-	return v
 }

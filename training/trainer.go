@@ -224,7 +224,7 @@ func (t *trainer) train(ctx context.Context) (stopped bool, err error) {
 	var ips float64
 	for t.st.Step < total {
 		if t.stop.Load() {
-			return true, t.checkpoint("interrupted")
+			return true, t.checkpoint("")
 		}
 		if t.st.Epoch != lrEpoch {
 			if err := t.setLearningRate(t.st.Epoch); err != nil {
@@ -258,8 +258,16 @@ func (t *trainer) train(ctx context.Context) (stopped bool, err error) {
 		if stepHook != nil {
 			stepHook(t.st.Step+1, losses)
 		}
-		t.poolW.commit(cw, flatFloats(out[0]))
-		t.poolM.commit(cm, flatFloats(out[1]))
+		fakeW, err := graph.Float32s(out[0])
+		if err != nil {
+			return false, err
+		}
+		fakeM, err := graph.Float32s(out[1])
+		if err != nil {
+			return false, err
+		}
+		t.poolW.commit(cw, fakeW)
+		t.poolM.commit(cm, fakeM)
 		loader.Release(batch)
 
 		t.st.Step++
@@ -330,21 +338,6 @@ func useCurrent(cs []choice) []bool {
 	return u
 }
 
-// flatFloats returns a float32 tensor's values in row-major order.
-func flatFloats(t *tf.Tensor) []float32 {
-	shape := t.Shape()
-	n := int64(1)
-	for _, d := range shape {
-		n *= d
-	}
-	out := make([]float32, n)
-	if err := t.Reshape([]int64{n}); err == nil {
-		copy(out, t.Value().([]float32))
-		t.Reshape(shape)
-	}
-	return out
-}
-
 func (t *trainer) setLearningRate(epoch int) error {
 	lr := t.opt.learningRate(epoch)
 	if err := t.step.OptG.SetLearningRate(t.sess, lr); err != nil {
@@ -368,7 +361,7 @@ func (t *trainer) logStep(losses []float32, ips float64, total int64) {
 // checkpoint saves the latest state under name (default: the step) and
 // removes older checkpoints except kept epochs.
 func (t *trainer) checkpoint(name string) error {
-	if name == "" || name == "interrupted" {
+	if name == "" {
 		name = fmt.Sprintf("step-%09d", t.st.Step)
 	}
 	st, _ := json.Marshal(t.st)
@@ -443,8 +436,12 @@ func (t *trainer) writeSamples() error {
 	if err != nil {
 		return fmt.Errorf("samples: %w", err)
 	}
-	cols := [][]float32{t.samples[0][:n*imgLen], flatFloats(out[0]), flatFloats(out[1]),
-		t.samples[1][:n*imgLen], flatFloats(out[2]), flatFloats(out[3])}
+	cols := [][]float32{t.samples[0][:n*imgLen], nil, nil, t.samples[1][:n*imgLen], nil, nil}
+	for i, c := range []int{1, 2, 4, 5} {
+		if cols[c], err = graph.Float32s(out[i]); err != nil {
+			return err
+		}
+	}
 	grid := image.NewNRGBA(image.Rect(0, 0, len(cols)*sz, n*sz))
 	for c, data := range cols {
 		imgs, err := imageio.ImagesFromFloat(data, n, sz, sz)

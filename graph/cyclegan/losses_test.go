@@ -180,7 +180,8 @@ func TestOneStepChangesEveryNetworkVariableOfItsOptimizerAndNoOther(t *testing.T
 }
 
 func sameValues(a, b *tf.Tensor) bool {
-	fa, fb := flatten(a), flatten(b)
+	fa, _ := graph.Float32s(a)
+	fb, _ := graph.Float32s(b)
 	if len(fa) != len(fb) {
 		return false
 	}
@@ -190,16 +191,4 @@ func sameValues(a, b *tf.Tensor) bool {
 		}
 	}
 	return true
-}
-
-func flatten(t *tf.Tensor) []float32 {
-	shape := t.Shape()
-	n := int64(1)
-	for _, d := range shape {
-		n *= d
-	}
-	t.Reshape([]int64{n})
-	v := append([]float32(nil), t.Value().([]float32)...)
-	t.Reshape(shape)
-	return v
 }

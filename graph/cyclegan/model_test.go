@@ -1,6 +1,7 @@
 package cyclegan
 
 import (
+	"slices"
 	"testing"
 
 	"cyclegan/graph"
@@ -70,23 +71,11 @@ func TestOutputShapes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got, want := out[0].Shape(), []int64{tc.n, tc.h, tc.w, 3}; !equal(got, want) {
+		if got, want := out[0].Shape(), []int64{tc.n, tc.h, tc.w, 3}; !slices.Equal(got, want) {
 			t.Errorf("generator on %dx%d: shape %v, want %v", tc.h, tc.w, got, want)
 		}
-		if got, want := out[1].Shape(), []int64{tc.n, tc.gridH, tc.gridW, 1}; !equal(got, want) {
+		if got, want := out[1].Shape(), []int64{tc.n, tc.gridH, tc.gridW, 1}; !slices.Equal(got, want) {
 			t.Errorf("discriminator on %dx%d: grid %v, want %v", tc.h, tc.w, got, want)
 		}
 	}
-}
-
-func equal(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
