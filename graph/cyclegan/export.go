@@ -15,9 +15,14 @@ const (
 	SigMan2Woman = "man2woman" // G
 	SigDefault   = "serving_default"
 	// IOKey is the input and output key of every signature: uint8 images,
-	// [N, H, W, 3], any H and W (at least 8).
+	// [N, H, W, 3], any H and W of at least MinSide.
 	IOKey = "images"
 )
+
+// MinSide is the smallest height and width the serving graph takes: after
+// padding to a multiple of 4 and two stride-2 convolutions, the residual
+// blocks' reflection padding needs at least 2 pixels.
+const MinSide = 8
 
 // InferenceGraph builds the serving graph: for each direction, uint8 images
 // in, scaled to [-1, 1], padded by reflection to a multiple of 4, translated,

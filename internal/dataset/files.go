@@ -119,12 +119,31 @@ func listDomain(dir, domain, desc string) ([]string, error) {
 	if !st.IsDir() {
 		return nil, fmt.Errorf("scan: domain %s folder %s is not a directory (layout %s; supported: %s)", domain, dir, desc, supported())
 	}
+	paths, err := ListImages(dir)
+	if err != nil {
+		return nil, fmt.Errorf("scan: %w", err)
+	}
+	if len(paths) == 0 {
+		return nil, fmt.Errorf("scan: domain %s folder %s has no images with extensions %s (layout %s; supported: %s)", domain, dir, strings.Join(imageExts, " "), desc, supported())
+	}
+	return paths, nil
+}
+
+// ListImages walks dir recursively and returns its image files (by
+// HasImageExt) in lexical order. Hidden files and folders are skipped;
+// symbolic links to files are followed, links to folders are not (so a
+// link cannot make the walk loop). A link given as dir itself is followed.
+func ListImages(dir string) ([]string, error) {
+	root := dir
+	if st, err := os.Lstat(dir); err == nil && st.Mode()&fs.ModeSymlink != 0 {
+		root += string(filepath.Separator) // walk the folder the link names
+	}
 	var paths []string
-	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
-			return fmt.Errorf("scan %s: %w", path, err)
+			return fmt.Errorf("read %s: %w", path, err)
 		}
-		if path != dir && strings.HasPrefix(d.Name(), ".") {
+		if path != root && strings.HasPrefix(d.Name(), ".") {
 			if d.IsDir() {
 				return filepath.SkipDir
 			}
@@ -136,7 +155,7 @@ func listDomain(dir, domain, desc string) ([]string, error) {
 		if d.Type()&fs.ModeSymlink != 0 {
 			st, err := os.Stat(path)
 			if err != nil || !st.Mode().IsRegular() {
-				return nil // dangling or pointing at a folder: not an image file
+				return nil // dangling, or a link to a folder
 			}
 		} else if !d.Type().IsRegular() {
 			return nil
@@ -146,9 +165,6 @@ func listDomain(dir, domain, desc string) ([]string, error) {
 	})
 	if err != nil {
 		return nil, err
-	}
-	if len(paths) == 0 {
-		return nil, fmt.Errorf("scan: domain %s folder %s has no images with extensions %s (layout %s; supported: %s)", domain, dir, strings.Join(imageExts, " "), desc, supported())
 	}
 	slices.Sort(paths)
 	return paths, nil

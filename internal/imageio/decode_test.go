@@ -19,6 +19,8 @@ import (
 
 	"golang.org/x/image/bmp"
 	"golang.org/x/image/tiff"
+
+	"cyclegan/internal/imageio/imagetest"
 )
 
 // maxDiff returns the largest per-channel RGB difference between two images
@@ -227,7 +229,7 @@ func TestDecodeConvertsToOpaqueRGB(t *testing.T) {
 			[]px{{0, 0, [3]int{0, 0, 200}}}},
 		{"cmyk jpeg (Adobe transform 0)", func(t *testing.T) []byte {
 			// Stored samples are Adobe-inverted: stored = 255 - ink.
-			return fourComponentJPEG([][4]uint8{
+			return imagetest.FourComponentJPEG([][4]uint8{
 				{255, 0, 0, 255},     // C=0 M=255 Y=255 K=0: red
 				{0, 255, 255, 255},   // C=255: cyan
 				{255, 255, 255, 127}, // K=128: mid grey
@@ -235,7 +237,7 @@ func TestDecodeConvertsToOpaqueRGB(t *testing.T) {
 		}, "jpeg", 24, 8, 2,
 			[]px{{4, 4, [3]int{255, 0, 0}}, {12, 4, [3]int{0, 255, 255}}, {20, 4, [3]int{127, 127, 127}}}},
 		{"ycck jpeg (Adobe transform 2)", func(t *testing.T) []byte {
-			return fourComponentJPEG([][4]uint8{cyanYCC}, 2)
+			return imagetest.FourComponentJPEG([][4]uint8{cyanYCC}, 2)
 		}, "jpeg", 8, 8, 3,
 			[]px{{4, 4, [3]int{255, 0, 0}}}},
 	}
@@ -336,9 +338,9 @@ func TestDecodeErrorKinds(t *testing.T) {
 			b[20] ^= 0xff // inside IHDR
 			return b
 		}(), 0, ErrCorrupt, "png"},
-		{"zero-width png", pngHeader(0, 10), 0, ErrCorrupt, "png"},
+		{"zero-width png", imagetest.PNGHeader(0, 10), 0, ErrCorrupt, "png"},
 		{"zero-width gif", zeroWidthGIF, 0, ErrCorrupt, "zero size"},
-		{"png header claims 100000x100000", pngHeader(100000, 100000), 0, ErrTooLarge, "100000x100000"},
+		{"png header claims 100000x100000", imagetest.PNGHeader(100000, 100000), 0, ErrTooLarge, "100000x100000"},
 		{"over a caller limit", pngData, 64*64 - 1, ErrTooLarge, "64x64"},
 		{"12-bit jpeg", func() []byte {
 			b := append([]byte{}, jpg...)
@@ -416,7 +418,7 @@ func TestDecodeRefusesBombsBeforeAllocating(t *testing.T) {
 		want     error
 		contains string
 	}{
-		{"png 100000x100000", pngHeader(100000, 100000), ErrTooLarge, "100000x100000"},
+		{"png 100000x100000", imagetest.PNGHeader(100000, 100000), ErrTooLarge, "100000x100000"},
 		{"jpeg 65500x65500", jpegBomb, ErrTooLarge, "65500x65500"},
 		{"gif 65535x65535", gifBomb, ErrTooLarge, "65535x65535"},
 		{"bmp 100000x100000", bmpBomb, ErrTooLarge, "100000x100000"},

@@ -11,6 +11,8 @@ import (
 
 	"golang.org/x/image/bmp"
 	"golang.org/x/image/tiff"
+
+	"cyclegan/internal/imageio/imagetest"
 )
 
 // fuzzMaxPixels keeps the fuzzer away from legitimately huge allocations while
@@ -27,8 +29,8 @@ func FuzzDecode(f *testing.F) {
 	f.Add(encodeJPEG(f, small, 80))
 	f.Add(withEXIF(encodeJPEG(f, small, 80), 6, binary.BigEndian))
 	f.Add(losslessWebP(f, blocks(2, 2, 2, rgb(255, 0, 0), rgb(0, 0, 255))))
-	f.Add(fourComponentJPEG([][4]uint8{{255, 0, 0, 255}}, 0))
-	f.Add(pngHeader(100000, 100000))
+	f.Add(imagetest.FourComponentJPEG([][4]uint8{{255, 0, 0, 255}}, 0))
+	f.Add(imagetest.PNGHeader(100000, 100000))
 	f.Add([]byte("not an image"))
 	f.Add([]byte{})
 	var buf bytes.Buffer
