@@ -6,6 +6,7 @@
 #   eval "$(make -s env)"      plain go build/test/run work in this shell
 #   make test                  vet + the whole test suite (what CI runs)
 #   make train                 the default training run (go run ./training)
+#   make browser               headless Chromium for the converter's page test
 
 TF_VERSION := 2.21.0
 # TF_WHEEL may name the GPU wheel (tensorflow) instead of tensorflow-cpu.
@@ -26,7 +27,7 @@ ENV := CGO_CFLAGS="-I$(PREFIX)/include" \
 
 GO ?= go
 
-.PHONY: all tf env build vet test train clean-tf
+.PHONY: all tf env build vet test train clean-tf browser
 
 all: build
 
@@ -46,7 +47,7 @@ build: tf
 vet: tf
 	$(ENV) $(GO) vet ./...
 
-test: vet
+test: vet browser
 	$(ENV) $(GO) test -count=1 -timeout 60m ./...
 
 train: tf
@@ -54,3 +55,8 @@ train: tf
 
 clean-tf:
 	rm -rf $(LOCAL)
+
+# Headless Chromium for the converter's browser test (convert/browser_test.go);
+# installed from the distribution when missing, so running it again is a no-op.
+browser:
+	@command -v chromium >/dev/null 2>&1 || (apt-get update && apt-get install -y chromium)
