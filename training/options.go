@@ -101,16 +101,21 @@ func parseOptions(args []string, stderr io.Writer) (opt Options, overridden []st
 }
 
 // defaultRun is the built-in run on synthetic 64x64 faces, measured to
-// finish within 15 minutes on 2 cores (see README).
+// finish within 15 minutes on 2 cores (see README): a quarter-width
+// generator with 4 blocks, nearest-resize upsampling (the transposed conv's
+// checkerboard shows at this budget) and a higher learning rate, which in
+// our trials turned faces visibly in 1000 steps where 2e-4 had not.
 var defaultRun = []struct {
 	flag string
 	set  func(o *Options)
 }{
 	{"load-size", func(o *Options) { o.LoadSize = 70 }},
 	{"size", func(o *Options) { o.Size = 64 }},
-	{"ngf", func(o *Options) { o.Model.NGF = 24 }},
+	{"ngf", func(o *Options) { o.Model.NGF = 16 }},
 	{"ndf", func(o *Options) { o.Model.NDF = 32 }},
-	{"blocks", func(o *Options) { o.Model.Blocks = 6 }},
+	{"blocks", func(o *Options) { o.Model.Blocks = 4 }},
+	{"upsample", func(o *Options) { o.Model.Upsample = "resize" }},
+	{"lr", func(o *Options) { o.Model.LR = 5e-4 }},
 	{"epochs", func(o *Options) { o.Epochs = 2 }},
 	{"decay-epochs", func(o *Options) { o.DecayEpochs = 1 }},
 	{"keep-every", func(o *Options) { o.KeepEvery = 0 }},

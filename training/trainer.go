@@ -17,6 +17,7 @@ import (
 	"cyclegan/graph/cyclegan"
 	"cyclegan/internal/dataset"
 	"cyclegan/internal/imageio"
+	"cyclegan/internal/progress"
 
 	tf "github.com/galeone/tensorflow/tensorflow/go"
 	"github.com/sirupsen/logrus"
@@ -70,7 +71,9 @@ type trainer struct {
 	poolM   *Pool
 	st      state
 	samples [2][]float32 // fixed sample batches: women, men
-	stop    *atomic.Bool
+	// lastSample is the step of the last sample grid written.
+	lastSample int64
+	stop       *atomic.Bool
 }
 
 func newTrainer(opt Options, files *dataset.Files, log *logrus.Logger, stop *atomic.Bool) (*trainer, error) {
@@ -211,8 +214,8 @@ func (t *trainer) train(ctx context.Context) (stopped bool, err error) {
 	}
 	t.log.WithFields(logrus.Fields{"steps_per_epoch": perEpoch, "total_steps": total, "from_step": t.st.Step,
 		"epochs": t.opt.Epochs + t.opt.DecayEpochs}).Info("training")
-	bar := newProgress(total, t.st.Step)
-	defer bar.finish()
+	bar := progress.New(os.Stderr, total, t.st.Step, "training", "steps")
+	defer bar.Finish()
 
 	lrEpoch := -1
 	n := t.opt.Batch
@@ -274,7 +277,7 @@ func (t *trainer) train(ctx context.Context) (stopped bool, err error) {
 		prevEpoch := t.st.Epoch
 		t.st.Next, t.st.Epoch = batch.Next, batch.Next.Epoch
 		windowSteps++
-		bar.set(t.st.Step)
+		bar.Set(t.st.Step)
 
 		if t.st.Step%int64(t.opt.LogEvery) == 0 || t.st.Step == total {
 			ips = float64(windowSteps*n*2) / time.Since(window).Seconds()
@@ -300,8 +303,10 @@ func (t *trainer) train(ctx context.Context) (stopped bool, err error) {
 			return false, err
 		}
 	}
-	if err := t.writeSamples(); err != nil {
-		return false, err
+	if t.lastSample != t.st.Step {
+		if err := t.writeSamples(); err != nil {
+			return false, err
+		}
 	}
 	return false, t.checkpoint("")
 }
@@ -468,6 +473,7 @@ func (t *trainer) writeSamples() error {
 		return err
 	}
 	img.Reshape([]int64{1, int64(grid.Rect.Dy()), int64(grid.Rect.Dx()), 3})
+	t.lastSample = t.st.Step
 	t.log.WithFields(logrus.Fields{"step": t.st.Step, "path": path}).Info("samples")
 	return t.summary.WriteImage(t.sess, t.st.Step, "samples", img)
 }
