@@ -33,27 +33,8 @@ type Event struct {
 
 // Events reads every event file in logdir with TensorFlow's own reader.
 func Events(logdir string) ([]Event, error) {
-	py, err := Python()
-	if err != nil {
-		return nil, err
-	}
-	f, err := os.CreateTemp("", "read_events-*.py")
-	if err != nil {
-		return nil, err
-	}
-	defer os.Remove(f.Name())
-	f.Write(eventsScript)
-	f.Close()
-	cmd := exec.Command(py, f.Name(), logdir)
-	cmd.Env = append(os.Environ(), "TF_CPP_MIN_LOG_LEVEL=2", "CUDA_VISIBLE_DEVICES=")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return nil, fmt.Errorf("read events in %s: %w\n%s", logdir, err, stderr.String())
-	}
 	var evs []Event
-	if err := json.Unmarshal(out, &evs); err != nil {
+	if err := runEmbedded("read_events.py", eventsScript, map[string]string{"logdir": logdir}, &evs); err != nil {
 		return nil, fmt.Errorf("read events in %s: %w", logdir, err)
 	}
 	return evs, nil
@@ -96,18 +77,26 @@ func Python() (string, error) {
 
 // Run loads the SavedModel in dir with tf.saved_model.load and makes calls.
 func Run(dir string, calls []Call) (*Response, error) {
-	f, err := os.CreateTemp("", "check_savedmodel-*.py")
-	if err != nil {
-		return nil, err
-	}
-	defer os.Remove(f.Name())
-	f.Write(script)
-	f.Close()
 	var resp Response
-	if err := RunJSON(f.Name(), map[string]any{"dir": dir, "calls": calls}, &resp); err != nil {
+	if err := runEmbedded("check_savedmodel.py", script, map[string]any{"dir": dir, "calls": calls}, &resp); err != nil {
 		return nil, fmt.Errorf("python check of %s: %w", dir, err)
 	}
 	return &resp, nil
+}
+
+// runEmbedded writes one of this package's scripts to a temporary file and
+// runs it with RunJSON.
+func runEmbedded(name string, body []byte, req, resp any) error {
+	dir, err := os.MkdirTemp("", "pycheck-script-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, body, 0o644); err != nil {
+		return err
+	}
+	return RunJSON(path, req, resp)
 }
 
 // RunJSON runs a Python script as `python SCRIPT REQUEST.json RESPONSE.json`

@@ -1,9 +1,9 @@
 """Reads TensorBoard event files with stock TensorFlow and prints JSON.
 
-    python read_events.py LOGDIR
+    python read_events.py REQUEST.json RESPONSE.json
 
-Prints [{"step": S, "tag": T, "kind": "scalar"|"image", "value": V,
-"width": W, "height": H}, ...] for every summary value in every event file.
+REQUEST: {"logdir": DIR}. RESPONSE: [{"step": S, "tag": T, "kind": "scalar"|"image", "value": V,
+"width": W, "height": H}, ...], every summary value in every event file.
 """
 import glob
 import json
@@ -13,7 +13,9 @@ import sys
 import tensorflow as tf
 
 
-def main(logdir):
+def main(req_path, resp_path):
+    with open(req_path) as f:
+        logdir = json.load(f)["logdir"]
     out = []
     for path in sorted(glob.glob(os.path.join(logdir, "events.out.tfevents.*"))):
         for event in tf.compat.v1.train.summary_iterator(path):
@@ -31,8 +33,9 @@ def main(logdir):
                 else:
                     continue
                 out.append(rec)
-    json.dump(out, sys.stdout)
+    with open(resp_path, "w") as f:
+        json.dump(out, f)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], sys.argv[2])
