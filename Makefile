@@ -59,4 +59,4 @@ clean-tf:
 # Headless Chromium for the converter's browser test (convert/browser_test.go);
 # installed from the distribution when missing, so running it again is a no-op.
 browser:
-	@command -v chromium >/dev/null 2>&1 || (apt-get update && apt-get install -y chromium)
+	@command -v chromium >/dev/null 2>&1 || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
