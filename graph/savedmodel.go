@@ -52,7 +52,8 @@ func ExportSavedModel(dir string, b *Builder, vars []*Variable, sigs []Signature
 	if err != nil {
 		return fmt.Errorf("export %s: %w", dir, err)
 	}
-	sess, err := tf.NewSession(b.g, nil)
+	// Soft placement: the graph may name a device (a GPU) this machine lacks.
+	sess, err := b.NewSession(SessionConfig{})
 	if err != nil {
 		return fmt.Errorf("export %s: %w", dir, err)
 	}
