@@ -21,11 +21,11 @@ import (
 // Builder adds operations to one graph under a name scope. Builders made
 // with Sub share the graph, the variable list and the first error.
 type Builder struct {
-	g    *tf.Graph
-	s    *op.Scope
-	name string // s's namespace, "" at the root
-	// vpath is the variable path: like name, but never made unique, so a
-	// network built twice under the same names shares its variables.
+	g *tf.Graph
+	s *op.Scope
+	// vpath is the variable path: the names given to Sub, joined, never
+	// made unique (op.Scope makes op namespaces unique), so a network built
+	// twice under the same names shares its variables.
 	vpath  string
 	device string
 	state  *state
@@ -39,11 +39,8 @@ type state struct {
 	byName map[string]*Variable
 	// homes are the exact-path builders that variables are created in.
 	homes map[string]*Builder
-	// used counts the sub-scope names taken under each namespace, mirroring
-	// op.Scope's own (private) count so that b.name stays its namespace.
-	used map[string]map[string]int
-	seed int64
-	err  error
+	seed  int64
+	err   error
 }
 
 // NewBuilder returns a builder for a new, empty graph whose variables and
@@ -53,8 +50,7 @@ func NewBuilder(dtype tf.DataType, seed int64) *Builder {
 	g := tf.NewGraph()
 	root := op.NewScopeWithGraph(g)
 	return &Builder{g: g, s: root, dtype: dtype,
-		state: &state{root: root, seed: seed, used: map[string]map[string]int{},
-			byName: map[string]*Variable{}, homes: map[string]*Builder{}}}
+		state: &state{root: root, seed: seed, byName: map[string]*Variable{}, homes: map[string]*Builder{}}}
 }
 
 // Graph returns the graph being built.
@@ -64,10 +60,11 @@ func (b *Builder) Graph() *tf.Graph { return b.g }
 func (b *Builder) DType() tf.DataType { return b.dtype }
 
 // Sub returns a builder whose operations are named under name (made unique
-// within b if already used).
+// within b if already used) and whose variables are named under name (not
+// made unique: see Variable).
 func (b *Builder) Sub(name string) *Builder {
 	c := *b
-	c.s, c.name = b.subScope(name)
+	c.s = b.s.SubScope(name)
 	c.vpath = join(b.vpath, name)
 	return &c
 }
@@ -79,29 +76,6 @@ func join(path, name string) string {
 	return path + "/" + name
 }
 
-// Name returns b's namespace ("" at the root): an op named "x" under b is
-// called Name()+"/x".
-func (b *Builder) Name() string { return b.name }
-
-// subScope makes a sub-scope and works out its namespace the way op.Scope
-// does: name, then name_1, name_2, ...
-func (b *Builder) subScope(name string) (*op.Scope, string) {
-	used := b.state.used[b.name]
-	if used == nil {
-		used = map[string]int{}
-		b.state.used[b.name] = used
-	}
-	unique := name
-	if n := used[name]; n > 0 {
-		unique = fmt.Sprint(name, "_", n)
-	}
-	used[name]++
-	if b.name != "" {
-		unique = b.name + "/" + unique
-	}
-	return b.s.SubScope(name), unique
-}
-
 // at returns the builder whose namespace is exactly path (no uniquifying),
 // without b's control dependencies: variables are created there, so their
 // names are their paths. The first caller's device sticks to the path.
@@ -110,10 +84,9 @@ func (b *Builder) at(path string) *Builder {
 		return h
 	}
 	c := *b
-	c.s, c.name, c.vpath = b.state.root.WithDevice(b.device), "", ""
+	c.s, c.vpath = b.state.root.WithDevice(b.device), path
 	if path != "" {
 		c.s = c.s.SubScope(path)
-		c.name, c.vpath = path, path
 	}
 	b.state.homes[path] = &c
 	return &c
@@ -138,10 +111,7 @@ func (b *Builder) WithControlDependencies(ops ...*tf.Operation) *Builder {
 
 // Scope returns a fresh, uniquely named op.Scope under b for one generated
 // op wrapper (the wrappers name every op after its type).
-func (b *Builder) Scope(name string) *op.Scope {
-	s, _ := b.subScope(name)
-	return s
-}
+func (b *Builder) Scope(name string) *op.Scope { return b.s.SubScope(name) }
 
 // Err returns the first error met while building, without the stack trace
 // that op.Scope appends.
