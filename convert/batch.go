@@ -12,6 +12,7 @@ import (
 
 	"cyclegan/internal/imageio"
 	"cyclegan/internal/progress"
+	"cyclegan/internal/serving"
 )
 
 // MaxBatchPixels bounds the pixels of one session run: a batch holds at most
@@ -98,7 +99,7 @@ func (t *tally) ok(j *job) {
 // batched. It returns when every job has converted or failed, or when ctx is
 // cancelled (the summary says so). onFail, if not nil, is called for each
 // failure as it happens.
-func convertAll(ctx context.Context, m *Model, jobs []job, cfg runConfig, bar *progress.Bar, onFail func(Failure)) *Summary {
+func convertAll(ctx context.Context, m *serving.Model, jobs []job, cfg runConfig, bar *progress.Bar, onFail func(Failure)) *Summary {
 	start := time.Now()
 	cfg.Batch = max(cfg.Batch, 1)
 	cfg.Workers = max(cfg.Workers, 1)
@@ -218,7 +219,7 @@ func decodeFile(path string, lim Limits) (*image.NRGBA, error) {
 // the number of session runs made. If the batched run fails, each image is
 // run alone, so one bad image cannot sink the others; the ones that still
 // fail are reported.
-func translateBatch(m *Model, dir string, b []item, t *tally) int {
+func translateBatch(m *serving.Model, dir string, b []item, t *tally) int {
 	imgs := make([]*image.NRGBA, len(b))
 	for i, it := range b {
 		imgs[i] = it.in

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"cyclegan/graph"
+	"cyclegan/internal/serving"
 	"cyclegan/tools/faces"
 )
 
@@ -68,7 +69,7 @@ func TestBatchesHoldOneSizeEachWithinBothBoundsAndEveryImageOnce(t *testing.T) {
 }
 
 func TestCancellingAConversionStopsItAndSaysSo(t *testing.T) {
-	m, err := LoadModel(testModel(t), []string{"woman2man"}, graph.SessionConfig{})
+	m, err := serving.LoadModel(testModel(t), []string{"woman2man"}, graph.SessionConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +133,7 @@ func distinct(n int) []image.Point {
 // encode, write) on synthetic faces with the tiny test model; it reports
 // images/s. For the real model's figures, time the command on a folder.
 func BenchmarkConvert(b *testing.B) {
-	m, err := LoadModel(testModel(b), []string{"woman2man"}, graph.SessionConfig{})
+	m, err := serving.LoadModel(testModel(b), []string{"woman2man"}, graph.SessionConfig{})
 	if err != nil {
 		b.Fatal(err)
 	}

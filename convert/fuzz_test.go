@@ -13,6 +13,7 @@ import (
 	"cyclegan/tools/faces"
 
 	"cyclegan/internal/imageio/imagetest"
+	"cyclegan/internal/serving"
 )
 
 var updateSeeds = flag.Bool("update-fuzz-seeds", false, "rewrite the committed seed corpus of FuzzDecodeInput")
@@ -69,7 +70,7 @@ func FuzzDecodeInput(f *testing.F) {
 				continue
 			}
 			w, h := img.Rect.Dx(), img.Rect.Dy()
-			if w < MinSide || h < MinSide || w*h > lim.MaxModelPixels {
+			if w < serving.MinSide || h < serving.MinSide || w*h > lim.MaxModelPixels {
 				t.Fatalf("decoded %dx%d with limits %+v", w, h, lim)
 			}
 			if lim.Size > 0 && min(w, h) != lim.Size {

@@ -8,6 +8,7 @@ import (
 	"math"
 
 	"cyclegan/internal/imageio"
+	"cyclegan/internal/serving"
 )
 
 // Limits bound what the decode path accepts; the CLI and the server share
@@ -32,7 +33,7 @@ const (
 	DefaultMaxModelPixels = 4 << 20    // 2048x2048
 )
 
-// ErrTooSmall means an image is smaller than MinSide on a side.
+// ErrTooSmall means an image is smaller than serving.MinSide on a side.
 var ErrTooSmall = errors.New("image too small")
 
 // decodeInput reads one image from r and returns what the model is fed: an
@@ -67,8 +68,8 @@ func decodeInput(r io.Reader, lim Limits) (*image.NRGBA, error) {
 
 // checkModelSize refuses sizes the model cannot or should not be fed.
 func checkModelSize(w, h int, lim Limits) error {
-	if w < MinSide || h < MinSide {
-		return fmt.Errorf("%w: %dx%d, the model needs at least %dx%d (-size enlarges small images)", ErrTooSmall, w, h, MinSide, MinSide)
+	if w < serving.MinSide || h < serving.MinSide {
+		return fmt.Errorf("%w: %dx%d, the model needs at least %dx%d (-size enlarges small images)", ErrTooSmall, w, h, serving.MinSide, serving.MinSide)
 	}
 	if n := int64(w) * int64(h); lim.MaxModelPixels > 0 && n > int64(lim.MaxModelPixels) {
 		how := "-size makes it smaller"

@@ -26,6 +26,7 @@ import (
 
 	"cyclegan/graph"
 	"cyclegan/internal/progress"
+	"cyclegan/internal/serving"
 	"cyclegan/internal/tfrt"
 
 	"github.com/sirupsen/logrus"
@@ -97,7 +98,7 @@ func convertFiles(ctx context.Context, opt Options, stderr io.Writer, log *logru
 		log.Errorf("no image files under %s (looked for .jpg .jpeg .png .gif .bmp .tif .tiff .webp, any case)", opt.In)
 		return exitFailed
 	}
-	m, err := LoadModel(opt.Model, []string{opt.Direction}, graph.SessionConfig{IntraOpThreads: opt.IntraOp, InterOpThreads: opt.InterOp})
+	m, err := serving.LoadModel(opt.Model, []string{opt.Direction}, graph.SessionConfig{IntraOpThreads: opt.IntraOp, InterOpThreads: opt.InterOp})
 	if err != nil {
 		log.Error(err)
 		return exitFailed

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"cyclegan/graph/cyclegan"
+	"cyclegan/internal/serving"
 	"cyclegan/tools/faces"
 )
 
@@ -87,11 +88,11 @@ func parseOptions(args []string, stderr io.Writer) (Options, error) {
 // others.
 func (o *Options) complete() error {
 	if o.Serve == "" || o.Direction != "" {
-		if !slices.Contains(Directions, o.Direction) {
+		if !slices.Contains(serving.Directions, o.Direction) {
 			if o.Direction == "" {
-				return fmt.Errorf("-dir is required: %s", strings.Join(Directions, " or "))
+				return fmt.Errorf("-dir is required: %s", strings.Join(serving.Directions, " or "))
 			}
-			return fmt.Errorf("-dir %q: want %s", o.Direction, strings.Join(Directions, " or "))
+			return fmt.Errorf("-dir %q: want %s", o.Direction, strings.Join(serving.Directions, " or "))
 		}
 	}
 	switch strings.ToLower(o.Format) {
@@ -109,11 +110,11 @@ func (o *Options) complete() error {
 		}
 	}
 	check(o.Quality < 1 || o.Quality > 100, "-quality %d: want 1-100", o.Quality)
-	check(o.Limits.Size != 0 && o.Limits.Size < MinSide, "-size %d: want 0 (native) or at least %d", o.Limits.Size, MinSide)
+	check(o.Limits.Size != 0 && o.Limits.Size < serving.MinSide, "-size %d: want 0 (native) or at least %d", o.Limits.Size, serving.MinSide)
 	check(o.Batch < 1, "-batch %d: want at least 1", o.Batch)
 	check(o.Workers < 1, "-workers %d: want at least 1", o.Workers)
-	check(o.Limits.MaxPixels < MinSide*MinSide, "-max-pixels %d: want at least %d", o.Limits.MaxPixels, MinSide*MinSide)
-	check(o.Limits.MaxModelPixels < MinSide*MinSide, "-max-model-pixels %d: want at least %d", o.Limits.MaxModelPixels, MinSide*MinSide)
+	check(o.Limits.MaxPixels < serving.MinSide*serving.MinSide, "-max-pixels %d: want at least %d", o.Limits.MaxPixels, serving.MinSide*serving.MinSide)
+	check(o.Limits.MaxModelPixels < serving.MinSide*serving.MinSide, "-max-model-pixels %d: want at least %d", o.Limits.MaxModelPixels, serving.MinSide*serving.MinSide)
 	check(o.IntraOp < 0 || o.InterOp < 0, "thread counts must not be negative")
 	check(o.MaxUpload < 1, "-max-upload %d: want at least 1 byte", o.MaxUpload)
 	check(o.Concurrency < 1, "-concurrency %d: want at least 1", o.Concurrency)

@@ -9,11 +9,9 @@ import (
 	"fmt"
 	"image"
 	"io"
-	"maps"
 	"mime"
 	"net"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -21,6 +19,7 @@ import (
 
 	"cyclegan/graph"
 	"cyclegan/internal/imageio"
+	"cyclegan/internal/serving"
 	"cyclegan/internal/tfrt"
 
 	"github.com/sirupsen/logrus"
@@ -39,7 +38,7 @@ var pageHTML []byte
 // one of opt.Concurrency run slots); one more is answered 503 at once. Each
 // request has opt.Timeout. Uploads are held in memory only, never on disk.
 type server struct {
-	model   *Model
+	model   *serving.Model
 	opt     Options
 	log     logrus.FieldLogger
 	admit   chan struct{} // one token per admitted conversion
@@ -49,7 +48,7 @@ type server struct {
 }
 
 // newServer returns the server of m with opt's limits.
-func newServer(m *Model, opt Options, log logrus.FieldLogger) *server {
+func newServer(m *serving.Model, opt Options, log logrus.FieldLogger) *server {
 	return &server{model: m, opt: opt, log: log,
 		admit: make(chan struct{}, opt.Queue), slots: make(chan struct{}, opt.Concurrency)}
 }
@@ -66,11 +65,11 @@ func (s *server) Handler() http.Handler {
 // serve loads the model and serves on opt.Serve until ctx is cancelled, then
 // shuts down gracefully: no new connections, in-flight requests finish.
 func serve(ctx context.Context, opt Options, log *logrus.Logger) error {
-	dirs, err := offeredDirections(opt.Model)
+	dirs, err := serving.OfferedDirections(opt.Model)
 	if err != nil {
 		return err
 	}
-	m, err := LoadModel(opt.Model, dirs, graph.SessionConfig{IntraOpThreads: opt.IntraOp, InterOpThreads: opt.InterOp})
+	m, err := serving.LoadModel(opt.Model, dirs, graph.SessionConfig{IntraOpThreads: opt.IntraOp, InterOpThreads: opt.InterOp})
 	if err != nil {
 		return err
 	}
@@ -109,26 +108,6 @@ func (s *server) serveOn(ctx context.Context, ln net.Listener) error {
 	}
 	s.log.WithField("served", s.served.Load()).Info("stopped")
 	return nil
-}
-
-// offeredDirections returns the directions the model in dir has, or an
-// error listing what it offers when it has neither.
-func offeredDirections(dir string) ([]string, error) {
-	mg, err := readMetaGraph(dir)
-	if err != nil {
-		return nil, err
-	}
-	var dirs []string
-	for _, d := range Directions {
-		if _, ok := mg.GetSignatureDef()[d]; ok {
-			dirs = append(dirs, d)
-		}
-	}
-	if len(dirs) == 0 {
-		return nil, fmt.Errorf("model %s has neither a %s nor a %s signature; it offers: %s", dir,
-			Directions[0], Directions[1], listOrNone(slices.Sorted(maps.Keys(mg.GetSignatureDef()))))
-	}
-	return dirs, nil
 }
 
 func (s *server) page(w http.ResponseWriter, r *http.Request) {

@@ -23,6 +23,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"cyclegan/internal/imageio/imagetest"
+	"cyclegan/internal/serving"
 )
 
 // testServer serves the shared model with opt's limits (the defaults
@@ -57,9 +58,9 @@ func testServer(t *testing.T, opt Options) (*server, *httptest.Server) {
 }
 
 // loadTestModel loads the shared model with both directions.
-func loadTestModel(t *testing.T) *Model {
+func loadTestModel(t *testing.T) *serving.Model {
 	t.Helper()
-	m, err := LoadModel(testModel(t), Directions, graph.SessionConfig{})
+	m, err := serving.LoadModel(testModel(t), serving.Directions, graph.SessionConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +84,7 @@ func post(t *testing.T, url, dir string, body io.Reader, contentType string) (*h
 }
 
 // direct is what the model gives for the PNG or JPEG data, without HTTP.
-func direct(t *testing.T, m *Model, dir string, data []byte) *image.NRGBA {
+func direct(t *testing.T, m *serving.Model, dir string, data []byte) *image.NRGBA {
 	t.Helper()
 	img, err := decodeInput(bytes.NewReader(data), Limits{MaxPixels: DefaultMaxPixels, MaxModelPixels: DefaultMaxModelPixels})
 	if err != nil {

@@ -1,4 +1,7 @@
-package main
+// Package serving loads the exported CycleGAN SavedModel for inference and
+// translates images with it, resolving tensors from the SignatureDefs. The
+// converter and the evaluation tool both use it.
+package serving
 
 import (
 	"bytes"
@@ -23,7 +26,7 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// Directions are the translations the converter knows, by signature name.
+// Directions are the translations an exported model offers, by signature name.
 var Directions = []string{cyclegan.SigWoman2Man, cyclegan.SigMan2Woman}
 
 // MinSide is the smallest width or height the exported graph accepts.
@@ -279,4 +282,24 @@ func listOrNone(s []string) string {
 		return "none"
 	}
 	return strings.Join(s, ", ")
+}
+
+// OfferedDirections returns the directions the model in dir has, or an
+// error listing what it offers when it has neither.
+func OfferedDirections(dir string) ([]string, error) {
+	mg, err := readMetaGraph(dir)
+	if err != nil {
+		return nil, err
+	}
+	var dirs []string
+	for _, d := range Directions {
+		if _, ok := mg.GetSignatureDef()[d]; ok {
+			dirs = append(dirs, d)
+		}
+	}
+	if len(dirs) == 0 {
+		return nil, fmt.Errorf("model %s has neither a %s nor a %s signature; it offers: %s", dir,
+			Directions[0], Directions[1], listOrNone(slices.Sorted(maps.Keys(mg.GetSignatureDef()))))
+	}
+	return dirs, nil
 }
