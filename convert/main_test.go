@@ -66,14 +66,11 @@ func trainTinyModel(dir string) error {
 	if err != nil {
 		return err
 	}
-	sess, err := s.B.NewSession(graph.SessionConfig{})
+	sess, err := s.InitializedSession(graph.SessionConfig{})
 	if err != nil {
 		return err
 	}
 	defer sess.Close()
-	if _, err := sess.Run(nil, nil, []*tf.Operation{s.Init}); err != nil {
-		return err
-	}
 	r := rand.New(rand.NewPCG(1, 2))
 	batch := func(g faces.Gender) (*tf.Tensor, error) {
 		v := make([]float32, n*size*size*3)

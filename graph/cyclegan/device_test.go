@@ -30,14 +30,11 @@ func TestDeviceIsPlacedAndSoftPlacementRunsWithoutIt(t *testing.T) {
 	if placed == 0 {
 		t.Fatalf("no Conv2D op asks for %s", gpu)
 	}
-	sess, err := s.B.NewSession(graph.SessionConfig{})
+	sess, err := s.InitializedSession(graph.SessionConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer sess.Close()
-	if _, err := sess.Run(nil, nil, []*tf.Operation{s.Init}); err != nil {
-		t.Fatal(err)
-	}
 	r := rand.New(rand.NewSource(1))
 	if _, err := sess.Run(s.feeds(t, randBatch(r, 1, 32), 1, 32), s.Losses, []*tf.Operation{s.Train}); err != nil {
 		t.Fatalf("a step with the model on %s (absent) failed despite soft placement: %v", gpu, err)

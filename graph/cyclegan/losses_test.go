@@ -74,14 +74,11 @@ func TestStepLossesEqualPythonTensorFlowOnTheSameWeights(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			sess, err := s.B.NewSession(graph.SessionConfig{})
+			sess, err := s.InitializedSession(graph.SessionConfig{})
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer sess.Close()
-			if _, err := sess.Run(nil, nil, []*tf.Operation{s.Init}); err != nil {
-				t.Fatal(err)
-			}
 			r := rand.New(rand.NewSource(8))
 			for i := 0; i < 4; i++ {
 				if _, err := sess.Run(s.feeds(t, randBatch(r, n, size), n, size), nil, []*tf.Operation{s.Train}); err != nil {

@@ -154,6 +154,20 @@ func poolPick(b *graph.Builder, useCurrent, current, old tf.Output) tf.Output {
 	return op.Select(b.Scope("select"), useCurrent, current, old)
 }
 
+// InitializedSession opens a session on the step's graph with c and runs
+// every initializer: a fresh model, ready to train or to export.
+func (s *Step) InitializedSession(c graph.SessionConfig) (*tf.Session, error) {
+	sess, err := s.B.NewSession(c)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := sess.Run(nil, nil, []*tf.Operation{s.Init}); err != nil {
+		sess.Close()
+		return nil, fmt.Errorf("initialize variables: %w", err)
+	}
+	return sess, nil
+}
+
 // ParamCounts returns the parameter counts of the four networks.
 func (s *Step) ParamCounts() map[string]int64 {
 	m := map[string]int64{}

@@ -42,14 +42,11 @@ func doExportTinyModel(t *testing.T, dir string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sess, err := s.B.NewSession(graph.SessionConfig{})
+	sess, err := s.InitializedSession(graph.SessionConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer sess.Close()
-	if _, err := sess.Run(nil, nil, []*tf.Operation{s.Init}); err != nil {
-		t.Fatal(err)
-	}
 	r := rand.New(rand.NewSource(1))
 	img := func() *tf.Tensor {
 		v := make([]float32, size*size*3)
