@@ -58,7 +58,7 @@ func (s *Step) feeds(t *testing.T, b batch, n, size int) map[tf.Output]*tf.Tenso
 	return f
 }
 
-func TestStepLossesEqualPythonTensorFlowOnTheSameWeights(t *testing.T) {
+func TestStepLossesAndGradientsEqualPythonTensorFlowOnTheSameWeights(t *testing.T) {
 	const n, size = 2, 32
 	for _, tc := range []struct {
 		name string
@@ -90,7 +90,8 @@ func TestStepLossesEqualPythonTensorFlowOnTheSameWeights(t *testing.T) {
 				t.Fatal(err)
 			}
 			in := randBatch(r, n, size)
-			out, err := sess.Run(s.feeds(t, in, n, size), s.Losses, nil)
+			fetch := append(append(append([]tf.Output(nil), s.Losses...), s.GenGrads...), s.DiscGrads...)
+			out, err := sess.Run(s.feeds(t, in, n, size), fetch, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -99,8 +100,12 @@ func TestStepLossesEqualPythonTensorFlowOnTheSameWeights(t *testing.T) {
 			}
 			req := map[string]any{"checkpoint": prefix, "config": c, "inputs": map[string]any{
 				"woman": tensor(in.woman), "man": tensor(in.man), "pool_woman": tensor(in.poolWoman), "pool_man": tensor(in.poolMan),
-				"use_current_woman": in.useWoman, "use_current_man": in.useMan}}
-			var resp struct{ Losses map[string]float64 }
+				"use_current_woman": in.useWoman, "use_current_man": in.useMan},
+				"gradients": true}
+			var resp struct {
+				Losses    map[string]float64
+				Gradients map[string][]float64
+			}
 			if err := pycheck.RunJSON(filepath.Join("testdata", "reference_step.py"), req, &resp); err != nil {
 				t.Fatal(err)
 			}
@@ -115,6 +120,39 @@ func TestStepLossesEqualPythonTensorFlowOnTheSameWeights(t *testing.T) {
 					t.Errorf("%s: Go %.7g, Python %.7g (diff %.2g)", name, got, want, d)
 				} else {
 					t.Logf("%-12s Go %.7g Python %.7g", name, got, want)
+				}
+			}
+			// Gradients, variable by variable: the Python tape's and the C++
+			// registry's (what AddGradients builds and Adam applies). Summed
+			// in other orders in float32 over up to thousands of terms, they
+			// agree to 1e-4 of the gradient's norm, plus 1e-5 absolute for
+			// the conv biases in front of an instance norm, whose true
+			// gradient is 0 (the norm subtracts them) and whose computed one
+			// is rounding noise of about 1e-6. A wrong or missing term (a
+			// sign, a factor, a dropped path) moves it by far more.
+			grads := out[len(s.Losses):]
+			vars := append(append([]*graph.Variable(nil), s.GenVars...), s.DiscVars...)
+			if len(resp.Gradients) != len(vars) {
+				t.Errorf("Python took %d gradients, Go %d", len(resp.Gradients), len(vars))
+			}
+			for i, v := range vars {
+				got, err := graph.Float32s(grads[i])
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, ok := resp.Gradients[v.Name]
+				if !ok || len(want) != len(got) {
+					t.Errorf("%s: Python has %d values, Go %d", v.Name, len(want), len(got))
+					continue
+				}
+				var diff, norm float64
+				for j := range got {
+					diff += (float64(got[j]) - want[j]) * (float64(got[j]) - want[j])
+					norm += want[j] * want[j]
+				}
+				diff, norm = math.Sqrt(diff), math.Sqrt(norm)
+				if diff > 1e-4*norm+1e-5 {
+					t.Errorf("gradient of %s: |Go - Python| = %.3g, |Python| = %.3g", v.Name, diff, norm)
 				}
 			}
 		})

@@ -39,6 +39,10 @@ type Step struct {
 	ApplyG, ApplyD     *tf.Operation // the two optimizers' updates
 	OptG, OptD         *graph.Adam
 	GenVars, DiscVars  []*graph.Variable
+	// GenGrads and DiscGrads are the gradients the optimizers apply, in the
+	// order of GenVars and DiscVars: of the total generator loss, and of
+	// D_woman + D_man.
+	GenGrads, DiscGrads []tf.Output
 	Init               *tf.Operation
 	Saver              *graph.Saver
 }
@@ -99,12 +103,11 @@ func NewStep(c Config, n, size int64, seed int64) (*Step, error) {
 	// 9. Update G and F with one Adam, D_woman and D_man with another.
 	s.GenVars = append(root.TrainableUnder(NameG), root.TrainableUnder(NameF)...)
 	s.DiscVars = append(root.TrainableUnder(NameDWoman), root.TrainableUnder(NameDMan)...)
-	gGrads, err := root.Gradients("gradients_G", gTotal, s.GenVars)
-	if err != nil {
+	var err error
+	if s.GenGrads, err = root.Gradients("gradients_G", gTotal, s.GenVars); err != nil {
 		return nil, err
 	}
-	dGrads, err := root.Gradients("gradients_D", l.Sum(dWoman, dMan), s.DiscVars)
-	if err != nil {
+	if s.DiscGrads, err = root.Gradients("gradients_D", l.Sum(dWoman, dMan), s.DiscVars); err != nil {
 		return nil, err
 	}
 	// No update may run before every read of the step's weights.
@@ -114,8 +117,8 @@ func NewStep(c Config, n, size int64, seed int64) (*Step, error) {
 	}
 	s.OptG = graph.NewAdam(b, "adam_G", c.LR, c.Beta1, c.Beta2, 1e-8)
 	s.OptD = graph.NewAdam(b, "adam_D", c.LR, c.Beta1, c.Beta2, 1e-8)
-	s.ApplyG = s.OptG.Apply(s.GenVars, gGrads, reads)
-	s.ApplyD = s.OptD.Apply(s.DiscVars, dGrads, reads)
+	s.ApplyG = s.OptG.Apply(s.GenVars, s.GenGrads, reads)
+	s.ApplyD = s.OptD.Apply(s.DiscVars, s.DiscGrads, reads)
 	s.Train = root.Group("train", s.ApplyG, s.ApplyD)
 	s.Init = root.InitOp("init", root.Variables())
 	s.Saver = graph.NewSaver(root, "save", root.Variables())

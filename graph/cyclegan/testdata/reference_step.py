@@ -7,7 +7,9 @@ on the weights of a checkpoint the Go trainer wrote.
 REQUEST: {"checkpoint": PREFIX, "config": {...}, "inputs": {"woman", "man",
 "pool_woman", "pool_man": {"shape", "data"}, "use_current_woman",
 "use_current_man": [bool]}}
-RESPONSE: {"losses": {NAME: value}}
+RESPONSE: {"losses": {NAME: value}} and, when REQUEST has "gradients": true,
+"gradients": {VARIABLE: [values]}: d G_total / d every generator weight and
+d (D_woman + D_man) / d every discriminator weight, taken by GradientTape.
 """
 import json
 import sys
@@ -21,7 +23,12 @@ def main(req_path, resp_path):
         req = json.load(f)
     ckpt = tf.train.load_checkpoint(req["checkpoint"])
     cfg = req["config"]
-    w = lambda name: tf.constant(ckpt.get_tensor(name))
+    weights = {}
+
+    def w(name):
+        if name not in weights:
+            weights[name] = tf.Variable(ckpt.get_tensor(name), name=name.replace("/", "_"))
+        return weights[name]
 
     def conv(x, name, stride=1, pad=0, reflect=False):
         if pad:
@@ -68,31 +75,41 @@ def main(req_path, resp_path):
         v = req["inputs"][name]
         return tf.constant(np.asarray(v["data"], dtype=np.float32).reshape(v["shape"]))
 
-    woman, man = tensor("woman"), tensor("man")
-    lam, idt = cfg["Lambda"], cfg["Identity"]
-    fake_woman, fake_man = generator("G", man), generator("F", woman)  # G: man->woman, F: woman->man
-    rec_woman, rec_man = generator("G", fake_man), generator("F", fake_woman)
-    l1 = lambda a, b: tf.reduce_mean(tf.abs(a - b))
+    with tf.GradientTape(persistent=True) as tape:
+        woman, man = tensor("woman"), tensor("man")
+        lam, idt = cfg["Lambda"], cfg["Identity"]
+        fake_woman, fake_man = generator("G", man), generator("F", woman)  # G: man->woman, F: woman->man
+        rec_woman, rec_man = generator("G", fake_man), generator("F", fake_woman)
+        l1 = lambda a, b: tf.reduce_mean(tf.abs(a - b))
 
-    def pick(use, fake, pool):
-        use = tf.reshape(tf.constant(req["inputs"][use]), [-1, 1, 1, 1])
-        return tf.where(use, fake, pool)
+        def pick(use, fake, pool):
+            use = tf.reshape(tf.constant(req["inputs"][use]), [-1, 1, 1, 1])
+            return tf.where(use, fake, pool)
 
-    pick_woman = pick("use_current_woman", fake_woman, tensor("pool_woman"))
-    pick_man = pick("use_current_man", fake_man, tensor("pool_man"))
-    losses = {
-        "G_adv": gan(discriminator("D_woman", fake_woman), 1),
-        "F_adv": gan(discriminator("D_man", fake_man), 1),
-        "cycle_woman": lam * l1(rec_woman, woman),
-        "cycle_man": lam * l1(rec_man, man),
-        "idt_woman": lam * idt * l1(generator("G", woman), woman),
-        "idt_man": lam * idt * l1(generator("F", man), man),
-        "D_woman": 0.5 * (gan(discriminator("D_woman", woman), 1) + gan(discriminator("D_woman", pick_woman), 0)),
-        "D_man": 0.5 * (gan(discriminator("D_man", man), 1) + gan(discriminator("D_man", pick_man), 0)),
-    }
-    losses["G_total"] = sum(losses[k] for k in ("G_adv", "F_adv", "cycle_woman", "cycle_man", "idt_woman", "idt_man"))
+        pick_woman = pick("use_current_woman", fake_woman, tensor("pool_woman"))
+        pick_man = pick("use_current_man", fake_man, tensor("pool_man"))
+        losses = {
+            "G_adv": gan(discriminator("D_woman", fake_woman), 1),
+            "F_adv": gan(discriminator("D_man", fake_man), 1),
+            "cycle_woman": lam * l1(rec_woman, woman),
+            "cycle_man": lam * l1(rec_man, man),
+            "idt_woman": lam * idt * l1(generator("G", woman), woman),
+            "idt_man": lam * idt * l1(generator("F", man), man),
+            "D_woman": 0.5 * (gan(discriminator("D_woman", woman), 1) + gan(discriminator("D_woman", pick_woman), 0)),
+            "D_man": 0.5 * (gan(discriminator("D_man", man), 1) + gan(discriminator("D_man", pick_man), 0)),
+        }
+        losses["G_total"] = sum(losses[k] for k in ("G_adv", "F_adv", "cycle_woman", "cycle_man", "idt_woman", "idt_man"))
+        d_total = losses["D_woman"] + losses["D_man"]
+    resp = {"losses": {k: float(v) for k, v in losses.items()}}
+    if req.get("gradients"):
+        gen = {k: v for k, v in weights.items() if k.split("/")[0] in ("G", "F")}
+        disc = {k: v for k, v in weights.items() if k not in gen}
+        resp["gradients"] = {}
+        for loss, ws in ((losses["G_total"], gen), (d_total, disc)):
+            for name, g in zip(ws, tape.gradient(loss, list(ws.values()))):
+                resp["gradients"][name] = np.asarray(g).ravel().tolist()
     with open(resp_path, "w") as f:
-        json.dump({"losses": {k: float(v) for k, v in losses.items()}}, f)
+        json.dump(resp, f)
 
 
 if __name__ == "__main__":
