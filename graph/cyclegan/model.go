@@ -43,8 +43,8 @@ type Step struct {
 	// order of GenVars and DiscVars: of the total generator loss, and of
 	// D_woman + D_man.
 	GenGrads, DiscGrads []tf.Output
-	Init               *tf.Operation
-	Saver              *graph.Saver
+	Init                *tf.Operation
+	Saver               *graph.Saver
 }
 
 // NewStep builds the training graph for batches of n images of size x size
