@@ -189,3 +189,61 @@ func (c Conv) String() string {
 	return fmt.Sprintf("conv(filters=%d kernel=%d stride=%d pad=%d reflect=%v bias=%v)",
 		c.Filters, c.Kernel, c.stride(), c.Pad, c.Reflect, c.Bias)
 }
+
+// ConcatChannels stacks NHWC tensors of equal N, H and W along C.
+func (b *Builder) ConcatChannels(xs ...tf.Output) tf.Output {
+	s := b.Scope("concat")
+	return op.ConcatV2(s, xs, op.Const(s.SubScope("axis"), int32(3)))
+}
+
+// PadToMultiple pads H and W of NHWC x at the bottom and right up to
+// multiples of m, with MirrorPad in mode "REFLECT" (which needs each side
+// longer than its padding) or "SYMMETRIC" (which works down to 1 pixel for
+// m = 2). The amounts are computed at run time, so any size works; crop
+// cuts a result of the padded size back to x's H and W. Both keep x's static
+// channel count, and every op has a C++ gradient, so the pair can sit inside
+// a training graph.
+func (b *Builder) PadToMultiple(x tf.Output, m int, mode string) (padded tf.Output, crop func(y tf.Output) tf.Output) {
+	s := b.Scope("pad_to_multiple")
+	shape := op.Shape(s, x, op.ShapeOutType(tf.Int32))
+	hw := op.Slice(s.SubScope("hw"), shape, op.Const(s.SubScope("begin"), []int32{1}), op.Const(s.SubScope("size"), []int32{2}))
+	mc := op.Const(s.SubScope("m"), int32(m))
+	extra := op.FloorMod(s, op.Sub(s, mc, op.FloorMod(s.SubScope("rem"), hw, mc)), mc) // [ph, pw]
+	// paddings [[0,0],[0,ph],[0,pw],[0,0]]
+	mid := op.Pack(s.SubScope("mid"), []tf.Output{op.Const(s.SubScope("zeros"), []int32{0, 0}), extra}, op.PackAxis(1))
+	pads := op.ConcatV2(s, []tf.Output{
+		op.Const(s.SubScope("n"), [][]int32{{0, 0}}), mid, op.Const(s.SubScope("c"), [][]int32{{0, 0}}),
+	}, op.Const(s.SubScope("axis"), int32(0)))
+	// Computed paddings and sizes lose the static shape; put the channels
+	// back (convolutions need them to size their kernels).
+	channels := int64(-1)
+	if sh := x.Shape(); sh.NumDimensions() == 4 {
+		channels = sh.Size(3)
+	}
+	padded = b.withChannels(s.SubScope("padded"), op.MirrorPad(s, x, pads, mode), channels)
+	crop = func(y tf.Output) tf.Output {
+		c := b.Scope("crop")
+		size := op.ConcatV2(c, []tf.Output{
+			op.Const(c.SubScope("n"), []int32{-1}), hw, op.Const(c.SubScope("c"), []int32{-1}),
+		}, op.Const(c.SubScope("axis"), int32(0)))
+		out := op.Slice(c, y, op.Const(c.SubScope("begin"), []int32{0, 0, 0, 0}), size)
+		ch := int64(-1)
+		if sh := y.Shape(); sh.NumDimensions() == 4 {
+			ch = sh.Size(3)
+		}
+		return b.withChannels(c.SubScope("cropped"), out, ch)
+	}
+	return padded, crop
+}
+
+// withChannels reshapes NHWC x to its own run-time N, H, W and a static
+// channel count c (a no-op when c is unknown).
+func (b *Builder) withChannels(s *op.Scope, x tf.Output, c int64) tf.Output {
+	if c < 0 {
+		return x
+	}
+	shape := op.Shape(s, x, op.ShapeOutType(tf.Int32))
+	nhw := op.Slice(s.SubScope("nhw"), shape, op.Const(s.SubScope("begin"), []int32{0}), op.Const(s.SubScope("size"), []int32{3}))
+	full := op.ConcatV2(s, []tf.Output{nhw, op.Const(s.SubScope("c"), []int32{int32(c)})}, op.Const(s.SubScope("axis"), int32(0)))
+	return op.Reshape(s, x, full)
+}

@@ -59,6 +59,8 @@ func parseOptions(args []string, stderr io.Writer) (opt Options, overridden []st
 	fs.Float64Var(&m.Beta1, "beta1", m.Beta1, "Adam beta1")
 	fs.Float64Var(&m.Lambda, "lambda", m.Lambda, "cycle-consistency loss weight")
 	fs.Float64Var(&m.Identity, "identity", m.Identity, "identity loss weight, as a fraction of -lambda")
+	fs.StringVar(&m.Generator, "generator", m.Generator, "generator architecture: resnet (the paper's) or unet (the reference's U-Net: skip connections carry the input's detail)")
+	fs.IntVar(&m.UNetDowns, "unet-downs", m.UNetDowns, "U-Net stride-2 levels (8: the reference's unet_256, 7: unet_128)")
 	fs.IntVar(&m.NGF, "ngf", m.NGF, "generator filters in the first conv layer")
 	fs.IntVar(&m.NDF, "ndf", m.NDF, "discriminator filters in the first conv layer")
 	fs.IntVar(&m.Blocks, "blocks", m.Blocks, "residual blocks in each generator (9, or 6 for smaller images)")

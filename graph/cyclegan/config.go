@@ -12,31 +12,44 @@ import "fmt"
 // Config is the model's architecture and training hyper-parameters. The
 // defaults (DefaultConfig) are the reference implementation's.
 type Config struct {
-	NGF      int     // generator filters in the first layer (64)
-	Blocks   int     // residual blocks (9 at 256x256, 6 at 128x128)
-	Upsample string  // "transpose" (the paper's) or "resize" (nearest + conv)
-	NDF      int     // discriminator filters in the first layer (64)
-	DLayers  int     // stride-2 layers of the PatchGAN (3: the 70x70 one)
-	GANLoss  string  // "bce" (the original's) or "lsgan"
-	Lambda   float64 // cycle-consistency weight (10)
-	Identity float64 // identity weight, as a fraction of Lambda (0.5)
-	LR       float64 // Adam learning rate (2e-4)
-	Beta1    float64 // Adam beta1 (0.5)
-	Beta2    float64 // Adam beta2 (0.999)
+	// Generator is GeneratorResNet (the paper's) or GeneratorUNet.
+	Generator string
+	NGF       int     // generator filters in the first layer (64)
+	Blocks    int     // ResNet: residual blocks (9 at 256x256, 6 at 128x128)
+	Upsample  string  // ResNet: "transpose" (the paper's) or "resize" (nearest + conv)
+	UNetDowns int     // U-Net: stride-2 levels (8 for 256x256, 7 for 128x128)
+	NDF       int     // discriminator filters in the first layer (64)
+	DLayers   int     // stride-2 layers of the PatchGAN (3: the 70x70 one)
+	GANLoss   string  // "bce" (the original's) or "lsgan"
+	Lambda    float64 // cycle-consistency weight (10)
+	Identity  float64 // identity weight, as a fraction of Lambda (0.5)
+	LR        float64 // Adam learning rate (2e-4)
+	Beta1     float64 // Adam beta1 (0.5)
+	Beta2     float64 // Adam beta2 (0.999)
 	// Device places the model's ops, e.g. "/device:GPU:0"; "" lets the
 	// runtime choose. Soft placement falls back when it is missing.
 	Device string
 }
 
+// The generator architectures.
+const (
+	GeneratorResNet = "resnet"
+	GeneratorUNet   = "unet"
+)
+
 // DefaultConfig returns the reference implementation's settings.
 func DefaultConfig() Config {
-	return Config{NGF: 64, Blocks: 9, Upsample: "transpose", NDF: 64, DLayers: 3, GANLoss: "bce",
+	return Config{Generator: GeneratorResNet, NGF: 64, Blocks: 9, Upsample: "transpose", UNetDowns: 8, NDF: 64, DLayers: 3, GANLoss: "bce",
 		Lambda: 10, Identity: 0.5, LR: 2e-4, Beta1: 0.5, Beta2: 0.999}
 }
 
 // Validate reports the first setting that cannot build a model.
 func (c Config) Validate() error {
 	switch {
+	case c.Generator != GeneratorResNet && c.Generator != GeneratorUNet:
+		return fmt.Errorf("generator %q: want %s or %s", c.Generator, GeneratorResNet, GeneratorUNet)
+	case c.Generator == GeneratorUNet && c.UNetDowns < 1:
+		return fmt.Errorf("unet-downs %d: want at least 1", c.UNetDowns)
 	case c.NGF < 1:
 		return fmt.Errorf("ngf %d: want at least 1", c.NGF)
 	case c.Blocks < 0:

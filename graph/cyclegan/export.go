@@ -38,7 +38,7 @@ func InferenceGraph(c Config) (*graph.Builder, []graph.Signature, error) {
 		s := b.Sub(d.sig)
 		in := s.Placeholder(IOKey, tf.Uint8, -1, -1, -1, 3)
 		x := toModelRange(s.Sub("preprocess"), in)
-		padded, crop := padToMultiple(s.Sub("pad"), x, 4)
+		padded, crop := s.Sub("pad").PadToMultiple(x, 4, "REFLECT")
 		y := Generator(b, d.net, padded, c)
 		out := s.Identity("output", toUint8(s.Sub("postprocess"), crop(y)))
 		sigs = append(sigs, graph.Signature{Key: d.sig,
@@ -76,32 +76,4 @@ func toUint8(b *graph.Builder, y tf.Output) tf.Output {
 	v := op.Round(s, op.Mul(s, op.Add(s, y, b.Scalar(1)), b.Scalar(127.5)))
 	v = op.ClipByValue(s, v, b.Scalar(0), b.Scalar(255))
 	return op.Cast(s, v, tf.Uint8)
-}
-
-// padToMultiple pads H and W of NHWC x at the bottom and right by reflection
-// up to multiples of m, and returns a function that crops a same-sized
-// result back to x's H and W.
-func padToMultiple(b *graph.Builder, x tf.Output, m int32) (tf.Output, func(tf.Output) tf.Output) {
-	s := b.Scope("amount")
-	shape := op.Shape(s, x, op.ShapeOutType(tf.Int32))
-	hw := op.Slice(s.SubScope("hw"), shape, op.Const(s.SubScope("begin"), []int32{1}), op.Const(s.SubScope("size"), []int32{2}))
-	mc := op.Const(s.SubScope("m"), m)
-	extra := op.FloorMod(s, op.Sub(s, mc, op.FloorMod(s.SubScope("rem"), hw, mc)), mc) // [ph, pw]
-	zeros := op.Const(s.SubScope("zeros"), []int32{0, 0})
-	// paddings [[0,0],[0,ph],[0,pw],[0,0]]
-	mid := op.Pack(s.SubScope("mid"), []tf.Output{zeros, extra}, op.PackAxis(1))
-	pads := op.ConcatV2(s, []tf.Output{
-		op.Const(s.SubScope("n"), [][]int32{{0, 0}}), mid, op.Const(s.SubScope("c"), [][]int32{{0, 0}}),
-	}, op.Const(s.SubScope("axis"), int32(0)))
-	padded := op.MirrorPad(b.Scope("mirror"), x, pads, "REFLECT")
-	// The paddings are computed, so shape inference loses the channels.
-	padded = op.EnsureShape(b.Scope("channels"), padded, tf.MakeShape(-1, -1, -1, 3))
-	crop := func(y tf.Output) tf.Output {
-		c := b.Scope("crop")
-		size := op.ConcatV2(c, []tf.Output{
-			op.Const(c.SubScope("n"), []int32{-1}), hw, op.Const(c.SubScope("c"), []int32{-1}),
-		}, op.Const(c.SubScope("axis"), int32(0)))
-		return op.Slice(c, y, op.Const(c.SubScope("begin"), []int32{0, 0, 0, 0}), size)
-	}
-	return padded, crop
 }

@@ -8,9 +8,18 @@ import (
 	tf "github.com/galeone/tensorflow/tensorflow/go"
 )
 
-// Generator is the paper's ResNet generator, applied to NHWC images in
-// [-1, 1]; H and W must be multiples of 4. Building it again under the same
-// name applies the same weights. With ngf 64 and 9 blocks it has
+// Generator builds the generator c.Generator names (the ResNet one or the
+// U-Net) under name. Building it again under the same name applies the same
+// weights.
+func Generator(b *graph.Builder, name string, x tf.Output, c Config) tf.Output {
+	if c.Generator == GeneratorUNet {
+		return UNetGenerator(b, name, x, c)
+	}
+	return ResNetGenerator(b, name, x, c)
+}
+
+// ResNetGenerator is the paper's ResNet generator, applied to NHWC images in
+// [-1, 1]; H and W must be multiples of 4. With ngf 64 and 9 blocks it has
 // 11,378,179 parameters, as the reference implementation: instance norm
 // without a learned scale and offset, and a bias in every convolution.
 //
@@ -21,7 +30,7 @@ import (
 //	u(2ngf)    3x3 transposed conv stride 2 (or resize + conv), IN, ReLU
 //	u(ngf)     3x3 transposed conv stride 2 (or resize + conv), IN, ReLU
 //	c7s1-3     reflect pad 3, 7x7 conv, tanh
-func Generator(b *graph.Builder, name string, x tf.Output, c Config) tf.Output {
+func ResNetGenerator(b *graph.Builder, name string, x tf.Output, c Config) tf.Output {
 	g := b.Sub(name)
 	ngf := c.NGF
 

@@ -59,13 +59,14 @@ func (s *Step) feeds(t *testing.T, b batch, n, size int) map[tf.Output]*tf.Tenso
 }
 
 func TestStepLossesAndGradientsEqualPythonTensorFlowOnTheSameWeights(t *testing.T) {
-	const n, size = 2, 32
+	const n, size = 2, 36 // 36: a U-Net level meets an odd side (9)
 	for _, tc := range []struct {
 		name string
 		cfg  func(c Config) Config
 	}{
 		{"bce, transposed conv", func(c Config) Config { return c }},
 		{"lsgan, resize conv", func(c Config) Config { c.GANLoss, c.Upsample = "lsgan", "resize"; return c }},
+		{"U-Net with odd sides inside", func(c Config) Config { c.Generator, c.UNetDowns = GeneratorUNet, 3; return c }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := tc.cfg(tinyConfig())

@@ -182,6 +182,10 @@ func (s *Step) ParamCounts() map[string]int64 {
 
 // String summarizes c for logs.
 func (c Config) String() string {
-	return fmt.Sprintf("ngf=%d blocks=%d upsample=%s ndf=%d dlayers=%d gan=%s lambda=%g identity=%g lr=%g beta1=%g",
-		c.NGF, c.Blocks, c.Upsample, c.NDF, c.DLayers, c.GANLoss, c.Lambda, c.Identity, c.LR, c.Beta1)
+	g := fmt.Sprintf("generator=resnet ngf=%d blocks=%d upsample=%s", c.NGF, c.Blocks, c.Upsample)
+	if c.Generator == GeneratorUNet {
+		g = fmt.Sprintf("generator=unet ngf=%d downs=%d", c.NGF, c.UNetDowns)
+	}
+	return fmt.Sprintf("%s ndf=%d dlayers=%d gan=%s lambda=%g identity=%g lr=%g beta1=%g",
+		g, c.NDF, c.DLayers, c.GANLoss, c.Lambda, c.Identity, c.LR, c.Beta1)
 }

@@ -21,6 +21,12 @@ func TestParameterCountsEqualTheReference(t *testing.T) {
 		{"reference 9 blocks", func(c Config) Config { return c }, 11378179, 2764737},
 		{"6 blocks", func(c Config) Config { c.Blocks = 6; return c }, 11378179 - 3*1180160, 2764737},
 		{"resize upsampling", func(c Config) Config { c.Upsample = "resize"; return c }, 11378179, 2764737},
+		// The reference's unet_256 (8 levels) has 54,413,955 parameters
+		// with its default batch norm: no conv biases but the outermost
+		// one's, and a scale and offset per normalized channel. With
+		// instance norm (no affine, biases everywhere) that is
+		// 54,413,955 - 3 + 5,507 biases - 2 * 4,928 norm channels.
+		{"U-Net 256", func(c Config) Config { c.Generator = GeneratorUNet; return c }, 54413955 - 3 + 5507 - 2*4928, 2764737},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -49,6 +55,9 @@ func TestOutputShapes(t *testing.T) {
 	x := b.Placeholder("x", tf.Float, -1, -1, -1, 3)
 	g := Generator(b, "G", x, c)
 	d := Discriminator(b, "D", x, c)
+	unet := c
+	unet.Generator, unet.UNetDowns = GeneratorUNet, 4
+	u := Generator(b, "U", x, unet)
 	sess, err := b.NewSession(graph.SessionConfig{})
 	if err != nil {
 		t.Fatal(err)
@@ -64,12 +73,27 @@ func TestOutputShapes(t *testing.T) {
 		{1, 256, 256, 30, 30}, // the paper's 70x70 PatchGAN grid
 		{2, 64, 64, 6, 6},
 		{1, 128, 96, 14, 10},
+		// U-Net only (the ResNet generator wants multiples of 4; the
+		// serving graph pads for it): odd sides at several levels
+		// (37 -> 18 -> 9 -> 4 -> 2), and sides below 2^levels.
+		{1, 37, 45, 0, 0},
+		{1, 8, 12, 0, 0},
 	} {
 		in, _ := tf.NewTensor(make([]float32, tc.n*tc.h*tc.w*3))
 		in.Reshape([]int64{tc.n, tc.h, tc.w, 3})
-		out, err := sess.Run(map[tf.Output]*tf.Tensor{x: in}, []tf.Output{g, d}, nil)
+		fetch := []tf.Output{g, d, u}
+		if tc.gridH == 0 {
+			fetch = []tf.Output{u}
+		}
+		out, err := sess.Run(map[tf.Output]*tf.Tensor{x: in}, fetch, nil)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if got, want := out[len(out)-1].Shape(), []int64{tc.n, tc.h, tc.w, 3}; !slices.Equal(got, want) {
+			t.Errorf("U-Net generator on %dx%d: shape %v, want %v", tc.h, tc.w, got, want)
+		}
+		if tc.gridH == 0 {
+			continue
 		}
 		if got, want := out[0].Shape(), []int64{tc.n, tc.h, tc.w, 3}; !slices.Equal(got, want) {
 			t.Errorf("generator on %dx%d: shape %v, want %v", tc.h, tc.w, got, want)

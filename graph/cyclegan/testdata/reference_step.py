@@ -39,7 +39,30 @@ def main(req_path, resp_path):
         mean, var = tf.nn.moments(x, axes=[1, 2], keepdims=True)
         return (x - mean) / tf.sqrt(var + 1e-5)
 
+    def unet(p, h, i):
+        # Level i of the U-Net: odd sides padded by one mirrored row or
+        # column, 4x4 stride-2 conv down, the inner levels, 4x4 stride-2
+        # transposed conv up, cropped back; the skip is the level's input.
+        p = "%s/level%d" % (p, i)
+        hh, ww = h.shape[1], h.shape[2]
+        d = tf.pad(h, [[0, 0], [0, hh % 2], [0, ww % 2], [0, 0]], mode="SYMMETRIC")
+        if i > 0:
+            d = tf.nn.leaky_relu(d, 0.2)
+        d = conv(d, p + "/down", stride=2, pad=1)
+        innermost = i == cfg["UNetDowns"] - 1
+        if i > 0 and not innermost:
+            d = inorm(d)
+        inner = d if innermost else unet(p, d, i + 1)
+        k = w(p + "/up/kernel")  # [4, 4, out, in]
+        y = tf.nn.conv2d_transpose(tf.nn.relu(inner), k, [h.shape[0], 2 * inner.shape[1], 2 * inner.shape[2], k.shape[2]], 2, "SAME")
+        y = (y + w(p + "/up/bias"))[:, :hh, :ww, :]
+        if i == 0:
+            return tf.tanh(y)
+        return tf.concat([h, inorm(y)], axis=3)
+
     def generator(p, x):
+        if cfg["Generator"] == "unet":
+            return unet(p, x, 0)
         h = tf.nn.relu(inorm(conv(x, p + "/c7s1", pad=3, reflect=True)))
         h = tf.nn.relu(inorm(conv(h, p + "/down1", stride=2, pad=1)))
         h = tf.nn.relu(inorm(conv(h, p + "/down2", stride=2, pad=1)))

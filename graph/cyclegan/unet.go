@@ -1,0 +1,61 @@
+package cyclegan
+
+import (
+	"fmt"
+
+	"cyclegan/graph"
+
+	tf "github.com/galeone/tensorflow/tensorflow/go"
+)
+
+// UNetGenerator is the reference implementation's U-Net generator
+// (its unet_128 / unet_256 with -unet-downs 7 / 8), applied to NHWC images
+// in [-1, 1] of any size. Level i (0 is the outermost) halves the image with
+// a 4x4 stride-2 conv to f(i) = ngf * min(2^i, 8) channels and doubles it
+// back with a 4x4 stride-2 transposed conv, and every level but the
+// outermost hands its input to its output through a skip connection:
+//
+//	down 0        4x4 conv s2 -> ngf (no norm)
+//	down i        LeakyReLU 0.2, 4x4 conv s2 -> f(i), IN (none innermost)
+//	up i          ReLU, 4x4 transposed conv s2 -> f(i-1), IN, concat skip
+//	up 0          ReLU, 4x4 transposed conv s2 -> 3, tanh
+//
+// The skips carry the input's colours and detail past the bottleneck, so the
+// network has only to change what differs between the domains. A level whose
+// input has an odd side pads it by one mirrored row or column and crops its
+// output back, so no size is refused.
+func UNetGenerator(b *graph.Builder, name string, x tf.Output, c Config) tf.Output {
+	return unetLevel(b.Sub(name), x, 0, c)
+}
+
+// unetFilters is f(i), the channels of level i's downsampled features.
+func unetFilters(ngf, i int) int { return ngf * min(1<<i, 8) }
+
+// unetLevel returns level i's output for its input h: tanh of the image for
+// level 0, otherwise the skip concatenated with the upsampled inner result.
+func unetLevel(b *graph.Builder, h tf.Output, i int, c Config) tf.Output {
+	l := b.Sub(fmt.Sprintf("level%d", i))
+	innermost := i == c.UNetDowns-1
+	padded, crop := l.PadToMultiple(h, 2, "SYMMETRIC")
+	d := padded
+	if i > 0 {
+		d = l.LeakyReLU(d, 0.2)
+	}
+	d = l.Conv2D("down", d, graph.Conv{Filters: unetFilters(c.NGF, i), Kernel: 4, Stride: 2, Pad: 1, Bias: true})
+	if i > 0 && !innermost {
+		d = l.InstanceNorm("down_norm", d, false)
+	}
+	inner := d
+	if !innermost {
+		inner = unetLevel(l, d, i+1, c)
+	}
+	out := 3
+	if i > 0 {
+		out = unetFilters(c.NGF, i-1)
+	}
+	u := crop(l.ConvTranspose2D("up", l.ReLU(inner), graph.Conv{Filters: out, Kernel: 4, Stride: 2, Bias: true}))
+	if i == 0 {
+		return l.Tanh(u)
+	}
+	return l.ConcatChannels(h, l.InstanceNorm("up_norm", u, false))
+}
