@@ -16,7 +16,7 @@ type Config struct {
 	Generator string
 	NGF       int     // generator filters in the first layer (64)
 	Blocks    int     // ResNet: residual blocks (9 at 256x256, 6 at 128x128)
-	Upsample  string  // ResNet: "transpose" (the paper's) or "resize" (nearest + conv)
+	Upsample  string  // "transpose" (the paper's) or "resize" (nearest + conv)
 	UNetDowns int     // U-Net: stride-2 levels (8 for 256x256, 7 for 128x128)
 	NDF       int     // discriminator filters in the first layer (64)
 	DLayers   int     // stride-2 layers of the PatchGAN (3: the 70x70 one)

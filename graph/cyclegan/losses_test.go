@@ -67,6 +67,10 @@ func TestStepLossesAndGradientsEqualPythonTensorFlowOnTheSameWeights(t *testing.
 		{"bce, transposed conv", func(c Config) Config { return c }},
 		{"lsgan, resize conv", func(c Config) Config { c.GANLoss, c.Upsample = "lsgan", "resize"; return c }},
 		{"U-Net with odd sides inside", func(c Config) Config { c.Generator, c.UNetDowns = GeneratorUNet, 3; return c }},
+		{"U-Net, resize conv", func(c Config) Config {
+			c.Generator, c.UNetDowns, c.Upsample = GeneratorUNet, 3, "resize"
+			return c
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := tc.cfg(tinyConfig())

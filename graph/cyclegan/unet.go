@@ -20,6 +20,9 @@ import (
 //	up i          ReLU, 4x4 transposed conv s2 -> f(i-1), IN, concat skip
 //	up 0          ReLU, 4x4 transposed conv s2 -> 3, tanh
 //
+// With c.Upsample "resize", each transposed conv is a nearest x2 resize and
+// a 3x3 conv instead (no checkerboard).
+//
 // The skips carry the input's colours and detail past the bottleneck, so the
 // network has only to change what differs between the domains. A level whose
 // input has an odd side pads it by one mirrored row or column and crops its
@@ -53,7 +56,13 @@ func unetLevel(b *graph.Builder, h tf.Output, i int, c Config) tf.Output {
 	if i > 0 {
 		out = unetFilters(c.NGF, i-1)
 	}
-	u := crop(l.ConvTranspose2D("up", l.ReLU(inner), graph.Conv{Filters: out, Kernel: 4, Stride: 2, Bias: true}))
+	var u tf.Output
+	if c.Upsample == "resize" {
+		u = l.ResizeConv2D("up", l.ReLU(inner), graph.Conv{Filters: out, Kernel: 3, Stride: 2, Pad: 1, Reflect: true, Bias: true})
+	} else {
+		u = l.ConvTranspose2D("up", l.ReLU(inner), graph.Conv{Filters: out, Kernel: 4, Stride: 2, Bias: true})
+	}
+	u = crop(u)
 	if i == 0 {
 		return l.Tanh(u)
 	}

@@ -53,9 +53,13 @@ def main(req_path, resp_path):
         if i > 0 and not innermost:
             d = inorm(d)
         inner = d if innermost else unet(p, d, i + 1)
-        k = w(p + "/up/kernel")  # [4, 4, out, in]
-        y = tf.nn.conv2d_transpose(tf.nn.relu(inner), k, [h.shape[0], 2 * inner.shape[1], 2 * inner.shape[2], k.shape[2]], 2, "SAME")
-        y = (y + w(p + "/up/bias"))[:, :hh, :ww, :]
+        r = tf.nn.relu(inner)
+        if cfg["Upsample"] == "resize":
+            y = conv(tf.image.resize(r, [2 * r.shape[1], 2 * r.shape[2]], method="nearest"), p + "/up", pad=1, reflect=True)
+        else:
+            k = w(p + "/up/kernel")  # [4, 4, out, in]
+            y = tf.nn.conv2d_transpose(r, k, [h.shape[0], 2 * r.shape[1], 2 * r.shape[2], k.shape[2]], 2, "SAME") + w(p + "/up/bias")
+        y = y[:, :hh, :ww, :]
         if i == 0:
             return tf.tanh(y)
         return tf.concat([h, inorm(y)], axis=3)
