@@ -201,10 +201,14 @@ func TestFlagDefaultsAreTheReferenceImplementations(t *testing.T) {
 		{"identity", opt.Model.Identity, 0.5}, {"pool", float64(opt.PoolSize), 50},
 		{"epochs", float64(opt.Epochs), 100}, {"decay-epochs", float64(opt.DecayEpochs), 100},
 		{"ngf", float64(opt.Model.NGF), float64(ref.NGF)}, {"blocks", float64(opt.Model.Blocks), 9},
+		{"unet-downs", float64(opt.Model.UNetDowns), 8},
 	} {
 		if c.got != c.want {
 			t.Errorf("-%s defaults to %g, want %g", c.name, c.got, c.want)
 		}
+	}
+	if opt.Model.Generator != cyclegan.GeneratorResNet || opt.Model.Upsample != "transpose" {
+		t.Errorf("-generator %s -upsample %s, want the paper's resnet and transpose", opt.Model.Generator, opt.Model.Upsample)
 	}
 	// The built-in run changes only what the user did not set, and says so.
 	opt, over, err = parseOptions([]string{"-ngf", "40"}, &bytes.Buffer{})
@@ -223,7 +227,7 @@ func TestFlagDefaultsAreTheReferenceImplementations(t *testing.T) {
 	var help bytes.Buffer
 	parseOptions([]string{"-h"}, &help)
 	for _, f := range []string{"-data", "-out", "-load-size", "-size", "-batch", "-lr", "-beta1", "-lambda", "-identity",
-		"-pool", "-epochs", "-decay-epochs", "-ngf", "-ndf", "-blocks", "-upsample", "-gan-loss", "-device", "-seed",
+		"-pool", "-epochs", "-decay-epochs", "-generator", "-unet-downs", "-ngf", "-ndf", "-blocks", "-upsample", "-gan-loss", "-device", "-seed",
 		"-checkpoint-every", "-sample-every", "-max-steps", "-resume", "-export-only"} {
 		if !strings.Contains(help.String(), "  "+f+" ") && !strings.Contains(help.String(), "  "+f+"\n") {
 			t.Errorf("-h does not document %s", f)
