@@ -175,11 +175,14 @@ func (t *trainer) checkRunConfig() error {
 		return fmt.Errorf("resume: %s: %w", filepath.Join(t.opt.Out, fileOptions), err)
 	}
 	now := t.config()
-	saved.Model.Device, now.Model.Device = "", "" // placement may change between runs
-	saved.Model.LR, now.Model.LR = 0, 0           // the rate lives in the checkpoint
-	if saved != now {
-		a, _ := json.Marshal(saved)
-		b, _ := json.Marshal(now)
+	// Placement (device, towers, cluster) may change between runs: a
+	// checkpoint written by a cluster resumes on one machine.
+	saved.Model.Device, now.Model.Device = "", ""
+	saved.Model.Towers, now.Model.Towers = nil, nil
+	saved.Model.LR, now.Model.LR = 0, 0 // the rate lives in the checkpoint
+	a, _ := json.Marshal(saved)
+	b, _ := json.Marshal(now)
+	if string(a) != string(b) {
 		return fmt.Errorf("resume: run %s was made with %s; these flags give %s", t.opt.Out, a, b)
 	}
 	return nil
