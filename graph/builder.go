@@ -28,7 +28,11 @@ type Builder struct {
 	// twice under the same names shares its variables.
 	vpath  string
 	device string
-	state  *state
+	// varDevice, when varPinned, places the variables created through
+	// this builder instead of device (see VariablesOn).
+	varDevice string
+	varPinned bool
+	state     *state
 	// DType is the floating type of variables and constants made by layers.
 	dtype tf.DataType
 }
@@ -84,7 +88,12 @@ func (b *Builder) at(path string) *Builder {
 		return h
 	}
 	c := *b
-	c.s, c.vpath = b.state.root.WithDevice(b.device), path
+	dev := b.device
+	if b.varPinned {
+		dev = b.varDevice
+	}
+	c.device = dev
+	c.s, c.vpath = b.state.root.WithDevice(dev), path
 	if path != "" {
 		c.s = c.s.SubScope(path)
 	}
@@ -98,6 +107,16 @@ func (b *Builder) WithDevice(device string) *Builder {
 	c := *b
 	c.s = b.s.WithDevice(device)
 	c.device = device
+	return &c
+}
+
+// VariablesOn returns a builder that creates its variables (and their
+// reads, initializers and optimizer slots) on device, whatever the device
+// of the ops that use them: data-parallel towers share variables kept on
+// one device.
+func (b *Builder) VariablesOn(device string) *Builder {
+	c := *b
+	c.varDevice, c.varPinned = device, true
 	return &c
 }
 

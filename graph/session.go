@@ -15,6 +15,10 @@ type SessionConfig struct {
 	IntraOpThreads, InterOpThreads int
 	// CPUDevices, when above 1, makes that many logical CPU devices.
 	CPUDevices int
+	// Target, when set, is the grpc:// address of the TensorFlow server
+	// (internal/tfserver) whose cluster the session runs on; "" runs it in
+	// this process.
+	Target string
 }
 
 // SessionOptions returns options with soft placement on (ops pinned to a
@@ -33,7 +37,7 @@ func SessionOptions(c SessionConfig) (*tf.SessionOptions, error) {
 	if err != nil {
 		return nil, fmt.Errorf("session config: %w", err)
 	}
-	return &tf.SessionOptions{Config: buf}, nil
+	return &tf.SessionOptions{Target: c.Target, Config: buf}, nil
 }
 
 // NewSession finalizes nothing (the graph stays open for more ops) and opens
@@ -48,6 +52,9 @@ func (b *Builder) NewSession(c SessionConfig) (*tf.Session, error) {
 	}
 	sess, err := tf.NewSession(b.g, opts)
 	if err != nil {
+		if c.Target != "" {
+			return nil, fmt.Errorf("new session on %s: %w", c.Target, err)
+		}
 		return nil, fmt.Errorf("new session: %w", err)
 	}
 	return sess, nil

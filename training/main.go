@@ -19,8 +19,10 @@ import (
 	"syscall"
 	"time"
 
+	"cyclegan/graph"
 	"cyclegan/internal/dataset"
 	"cyclegan/internal/tfrt"
+	"cyclegan/internal/tfserver"
 	"cyclegan/tools/faces"
 
 	"github.com/sirupsen/logrus"
@@ -47,6 +49,13 @@ func run(args []string, log *logrus.Logger) int {
 	if err := tfrt.Check(); err != nil {
 		log.Error(err)
 		return 1
+	}
+	if opt.ServeTask {
+		if err := serveTask(opt, log); err != nil {
+			log.Error(err)
+			return 1
+		}
+		return 0
 	}
 	if err := train(opt, overridden, log); err != nil {
 		log.Error(err)
@@ -93,13 +102,21 @@ func train(opt Options, overridden []string, log *logrus.Logger) error {
 		os.Exit(130)
 	}()
 
-	t, err := newTrainer(opt, files, log, &stop)
+	target := ""
+	if opt.Cluster != "" {
+		srv, err := startServer(opt, log)
+		if err != nil {
+			return err
+		}
+		target = srv.Target()
+	}
+	t, err := newTrainer(opt, files, log, &stop, target)
 	if err != nil {
 		return err
 	}
 	defer t.close()
 	log.WithFields(logrus.Fields{"model": opt.Model.String(), "params": t.step.ParamCounts(), "size": opt.Size,
-		"batch": opt.Batch, "device": opt.Model.Device}).Info("model")
+		"batch": opt.Batch, "device": opt.Model.Device, "towers": opt.Model.Towers}).Info("model")
 	if err := t.start(); err != nil {
 		return err
 	}
@@ -119,6 +136,41 @@ func train(opt Options, overridden []string, log *logrus.Logger) error {
 	}
 	log.WithFields(logrus.Fields{"steps": t.st.Step, "wall_time": time.Since(start).Round(time.Second).String()}).Info("done")
 	return nil
+}
+
+// startServer starts this process's task of -cluster: TensorFlow's gRPC
+// server, which stays up until the process exits (TensorFlow cannot stop
+// it).
+func startServer(opt Options, log *logrus.Logger) (*tfserver.Server, error) {
+	c, err := opt.cluster()
+	if err != nil {
+		return nil, err
+	}
+	opts, err := graph.SessionOptions(opt.sessionConfig(""))
+	if err != nil {
+		return nil, err
+	}
+	def, err := c.Def(opt.Job, opt.Task, opts.Config)
+	if err != nil {
+		return nil, err
+	}
+	srv, err := tfserver.Start(def)
+	if err != nil {
+		return nil, err
+	}
+	log.WithFields(logrus.Fields{"cluster": c.String(), "job": opt.Job, "task": opt.Task, "target": srv.Target()}).Info("tensorflow server")
+	return srv, nil
+}
+
+// serveTask runs a non-chief task of the cluster: the server only, until
+// the process is killed; the chief's session places its tower here.
+func serveTask(opt Options, log *logrus.Logger) error {
+	srv, err := startServer(opt, log)
+	if err != nil {
+		return err
+	}
+	log.Info("serving until killed")
+	return srv.Join()
 }
 
 func dataFlag(opt Options) string {

@@ -5,9 +5,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
+	"cyclegan/graph"
 	"cyclegan/graph/cyclegan"
+	"cyclegan/internal/tfserver"
 )
 
 // Options is everything a training run is configured by. Flags default to
@@ -34,6 +37,14 @@ type Options struct {
 	IntraOp         int
 	InterOp         int
 	NoFlip          bool
+
+	// Scaling out: Model.Towers comes from -devices. With Cluster, task 0
+	// of Job (the chief) holds the variables and drives the other tasks,
+	// which run ServeTask.
+	Cluster   string
+	Job       string
+	Task      int
+	ServeTask bool
 
 	// set records the flags given on the command line.
 	set map[string]bool
@@ -80,6 +91,11 @@ func parseOptions(args []string, stderr io.Writer) (opt Options, overridden []st
 	fs.IntVar(&opt.IntraOp, "intra-op-threads", 0, "TensorFlow intra-op threads (0: one per core)")
 	fs.IntVar(&opt.InterOp, "inter-op-threads", 0, "TensorFlow inter-op threads (0: TensorFlow's choice)")
 	fs.BoolVar(&opt.NoFlip, "no-flip", false, "do not flip images horizontally at random")
+	devices := fs.String("devices", "", "data-parallel towers: split each batch across these devices (`LIST`, e.g. /device:GPU:0,/device:GPU:1); variables and updates stay on -device")
+	fs.StringVar(&opt.Cluster, "cluster", "", "TensorFlow cluster `SPEC` job=host:port,host:port (gRPC): this process is task -task of -job; task 0 trains with one tower per task")
+	fs.StringVar(&opt.Job, "job", "worker", "this process's job in -cluster")
+	fs.IntVar(&opt.Task, "task", 0, "this process's task index in -job (0: the chief, which trains)")
+	fs.BoolVar(&opt.ServeTask, "serve-task", false, "run TensorFlow's server for -task of -job in -cluster until killed; the chief places work on it")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: go run ./training [flags]\n\n"+
 			"Trains the woman <-> man CycleGAN and exports a SavedModel to -out/export.\n"+
@@ -96,6 +112,15 @@ func parseOptions(args []string, stderr io.Writer) (opt Options, overridden []st
 	opt.set = map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { opt.set[f.Name] = true })
 	opt.Model = m
+	if *devices != "" {
+		opt.Model.Towers = strings.Split(*devices, ",")
+	}
+	if opt.ServeTask {
+		return opt, nil, opt.validateServe()
+	}
+	if err := opt.placeInCluster(); err != nil {
+		return opt, nil, err
+	}
 	if opt.Data == "" {
 		overridden = opt.applyDefaultRun()
 	}
@@ -155,6 +180,9 @@ func (o *Options) validate() error {
 	check(o.KeepEvery >= 0 && o.SampleEvery >= 0 && o.LogEvery >= 1 && o.MaxSteps >= 0,
 		"-keep-every, -sample-every and -max-steps want 0 or more, -log-every at least 1")
 	check(!(o.Resume && o.ExportOnly), "-resume and -export-only exclude each other")
+	if k := len(o.Model.Towers); k > 1 {
+		check(o.Batch%k == 0, "-batch %d: want a multiple of the %d towers", o.Batch, k)
+	}
 	if err := o.Model.Validate(); err != nil {
 		errs = append(errs, err.Error())
 	}
@@ -169,4 +197,75 @@ func (o *Options) validate() error {
 func (o *Options) learningRate(epoch int) float64 {
 	f := 1 - float64(max(0, epoch+1-o.Epochs))/float64(o.DecayEpochs+1)
 	return o.Model.LR * max(f, 0)
+}
+
+// validateServe checks the flags of a -serve-task process, which needs only
+// its place in the cluster.
+func (o *Options) validateServe() error {
+	if o.Cluster == "" {
+		return errors.New("bad flags: -serve-task needs -cluster")
+	}
+	_, err := o.cluster()
+	return err
+}
+
+// cluster parses -cluster and checks that -job and -task name one of its
+// tasks.
+func (o *Options) cluster() (tfserver.Cluster, error) {
+	c, err := tfserver.ParseCluster(o.Cluster)
+	if err != nil {
+		return nil, fmt.Errorf("bad flags: -cluster: %w", err)
+	}
+	if _, err := c.Def(o.Job, o.Task, nil); err != nil {
+		return nil, fmt.Errorf("bad flags: %w", err)
+	}
+	return c, nil
+}
+
+// placeInCluster checks -cluster for the chief and, unless -devices and
+// -device were given, puts one tower on each task's CPU and the variables
+// on task 0's.
+func (o *Options) placeInCluster() error {
+	if o.Cluster == "" {
+		return nil
+	}
+	c, err := o.cluster()
+	if err != nil {
+		return err
+	}
+	if o.Task != 0 {
+		return fmt.Errorf("bad flags: -task %d trains only as the chief, task 0; run the other tasks with -serve-task", o.Task)
+	}
+	if !o.set["devices"] {
+		o.Model.Towers = nil
+		for i := range c[o.Job] {
+			o.Model.Towers = append(o.Model.Towers, tfserver.Device(o.Job, i, "CPU:0"))
+		}
+	}
+	if !o.set["device"] {
+		o.Model.Device = tfserver.Device(o.Job, 0, "CPU:0")
+	}
+	return nil
+}
+
+// cpuDevices is how many logical CPU devices the towers name on one task
+// (at least 1): "/device:CPU:1" needs two.
+func cpuDevices(towers []string) int {
+	n := 1
+	for _, d := range towers {
+		if i := strings.LastIndex(d, "CPU:"); i >= 0 {
+			if k, err := strconv.Atoi(d[i+4:]); err == nil && k+1 > n {
+				n = k + 1
+			}
+		}
+	}
+	return n
+}
+
+// sessionConfig is the TensorFlow session (and server) configuration of
+// the run: thread pools, the CPU devices the towers name, and the cluster
+// target ("" for none).
+func (o *Options) sessionConfig(target string) graph.SessionConfig {
+	return graph.SessionConfig{IntraOpThreads: o.IntraOp, InterOpThreads: o.InterOp,
+		CPUDevices: cpuDevices(o.Model.Towers), Target: target}
 }

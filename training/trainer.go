@@ -76,7 +76,7 @@ type trainer struct {
 	stop       *atomic.Bool
 }
 
-func newTrainer(opt Options, files *dataset.Files, log *logrus.Logger, stop *atomic.Bool) (*trainer, error) {
+func newTrainer(opt Options, files *dataset.Files, log *logrus.Logger, stop *atomic.Bool, target string) (*trainer, error) {
 	t := &trainer{opt: opt, log: log, files: files, stop: stop, st: state{Seed: opt.Seed}}
 	s, err := cyclegan.NewStep(opt.Model, -1, int64(opt.Size), opt.Seed)
 	if err != nil {
@@ -87,7 +87,7 @@ func newTrainer(opt Options, files *dataset.Files, log *logrus.Logger, stop *ato
 	if err := s.B.Err(); err != nil {
 		return nil, fmt.Errorf("build model: %w", err)
 	}
-	t.sess, err = s.B.NewSession(graph.SessionConfig{IntraOpThreads: opt.IntraOp, InterOpThreads: opt.InterOp})
+	t.sess, err = s.B.NewSession(opt.sessionConfig(target))
 	if err != nil {
 		return nil, err
 	}
@@ -105,7 +105,29 @@ func lossTags() []string {
 	return tags
 }
 
-func (t *trainer) close() { t.sess.Close() }
+// clusterCloseWait bounds the wait for a cluster session to close.
+const clusterCloseWait = 10 * time.Second
+
+// close closes the session. On a cluster TensorFlow closes it on every task
+// and waits forever for a task that died; after clusterCloseWait the close
+// is left behind (the process is ending) with a warning.
+func (t *trainer) close() {
+	if t.opt.Cluster == "" {
+		t.sess.Close()
+		return
+	}
+	done := make(chan struct{})
+	go func() {
+		t.sess.Close()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(clusterCloseWait):
+		t.log.WithFields(logrus.Fields{"cluster": t.opt.Cluster, "waited": clusterCloseWait}).
+			Warn("the cluster session did not close: a task is unreachable; not waiting for it")
+	}
+}
 
 func (t *trainer) config() runConfig {
 	return runConfig{Model: t.opt.Model, Size: t.opt.Size, LoadSize: t.opt.LoadSize, Batch: t.opt.Batch,
@@ -175,11 +197,14 @@ func (t *trainer) checkRunConfig() error {
 		return fmt.Errorf("resume: %s: %w", filepath.Join(t.opt.Out, fileOptions), err)
 	}
 	now := t.config()
-	saved.Model.Device, now.Model.Device = "", "" // placement may change between runs
-	saved.Model.LR, now.Model.LR = 0, 0           // the rate lives in the checkpoint
-	if saved != now {
-		a, _ := json.Marshal(saved)
-		b, _ := json.Marshal(now)
+	// Placement (device, towers, cluster) may change between runs: a
+	// checkpoint written by a cluster resumes on one machine.
+	saved.Model.Device, now.Model.Device = "", ""
+	saved.Model.Towers, now.Model.Towers = nil, nil
+	saved.Model.LR, now.Model.LR = 0, 0 // the rate lives in the checkpoint
+	a, _ := json.Marshal(saved)
+	b, _ := json.Marshal(now)
+	if string(a) != string(b) {
 		return fmt.Errorf("resume: run %s was made with %s; these flags give %s", t.opt.Out, a, b)
 	}
 	return nil
@@ -248,7 +273,7 @@ func (t *trainer) train(ctx context.Context) (stopped bool, err error) {
 		fetches := append([]tf.Output{t.step.FakeWoman, t.step.FakeMan}, t.step.Losses...)
 		out, err := t.sess.Run(feeds, fetches, []*tf.Operation{t.step.Train})
 		if err != nil {
-			return false, fmt.Errorf("step %d: %w", t.st.Step+1, err)
+			return false, t.stepError(err)
 		}
 		losses := make([]float32, len(t.step.Losses))
 		for i, o := range out[2:] {
@@ -309,6 +334,17 @@ func (t *trainer) train(ctx context.Context) (stopped bool, err error) {
 		}
 	}
 	return false, t.checkpoint("")
+}
+
+// stepError says which step failed and, on a cluster, that a task may have
+// stopped and how to go on from the last checkpoint.
+func (t *trainer) stepError(err error) error {
+	if t.opt.Cluster == "" {
+		return fmt.Errorf("step %d: %w", t.st.Step+1, err)
+	}
+	return fmt.Errorf("step %d on cluster %s (towers %s): a task of the cluster failed or stopped: %w; "+
+		"the latest checkpoint in %s resumes with -resume, on this cluster or on one machine without -cluster",
+		t.st.Step+1, t.opt.Cluster, strings.Join(t.opt.Model.Towers, ","), err, t.ckpts.Dir)
 }
 
 func (t *trainer) feeds(shape []int64, b *dataset.Batch, oldW, oldM []float32, cw, cm []choice) (map[tf.Output]*tf.Tensor, error) {
@@ -426,8 +462,12 @@ func (t *trainer) loadSamples() error {
 func (t *trainer) writeSamples() error {
 	sz := t.opt.Size
 	imgLen := sz * sz * 3
-	n := min(len(t.samples[0]), len(t.samples[1])) / imgLen
 	s := t.step
+	n := min(len(t.samples[0]), len(t.samples[1])) / imgLen
+	n -= n % s.Towers // every tower gets an equal share
+	if n == 0 {
+		return fmt.Errorf("samples: fewer sample images than the %d towers", s.Towers)
+	}
 	feeds := map[tf.Output]*tf.Tensor{}
 	for i, o := range []tf.Output{s.Woman, s.Man} {
 		x, err := tf.NewTensor(t.samples[i][:n*imgLen])
@@ -492,7 +532,11 @@ func (t *trainer) export() error {
 		return err
 	}
 	dir := filepath.Join(t.opt.Out, dirExport)
-	if err := cyclegan.Export(dir, t.opt.Model, values); err != nil {
+	// The export is built and saved in this process, whatever the run's
+	// placement (a cluster's device names exist only in its session).
+	m := t.opt.Model
+	m.Device, m.Towers = "", nil
+	if err := cyclegan.Export(dir, m, values); err != nil {
 		return err
 	}
 	t.log.WithField("dir", dir).Info("exported SavedModel (signatures woman2man, man2woman, serving_default)")

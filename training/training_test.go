@@ -202,6 +202,8 @@ func TestFlagDefaultsAreTheReferenceImplementations(t *testing.T) {
 		{"epochs", float64(opt.Epochs), 100}, {"decay-epochs", float64(opt.DecayEpochs), 100},
 		{"ngf", float64(opt.Model.NGF), float64(ref.NGF)}, {"blocks", float64(opt.Model.Blocks), 9},
 		{"unet-downs", float64(opt.Model.UNetDowns), 8},
+		// One process on one device unless asked: no towers, no cluster.
+		{"devices (towers)", float64(len(opt.Model.Towers)), 0}, {"task", float64(opt.Task), 0},
 	} {
 		if c.got != c.want {
 			t.Errorf("-%s defaults to %g, want %g", c.name, c.got, c.want)
@@ -209,6 +211,9 @@ func TestFlagDefaultsAreTheReferenceImplementations(t *testing.T) {
 	}
 	if opt.Model.Generator != cyclegan.GeneratorResNet || opt.Model.Upsample != "transpose" {
 		t.Errorf("-generator %s -upsample %s, want the paper's resnet and transpose", opt.Model.Generator, opt.Model.Upsample)
+	}
+	if opt.Cluster != "" || opt.ServeTask || opt.Job != "worker" {
+		t.Errorf("-cluster %q -serve-task %v -job %q: want no cluster, job worker", opt.Cluster, opt.ServeTask, opt.Job)
 	}
 	// The built-in run changes only what the user did not set, and says so.
 	opt, over, err = parseOptions([]string{"-ngf", "40"}, &bytes.Buffer{})
@@ -228,7 +233,8 @@ func TestFlagDefaultsAreTheReferenceImplementations(t *testing.T) {
 	parseOptions([]string{"-h"}, &help)
 	for _, f := range []string{"-data", "-out", "-load-size", "-size", "-batch", "-lr", "-beta1", "-lambda", "-identity",
 		"-pool", "-epochs", "-decay-epochs", "-generator", "-unet-downs", "-ngf", "-ndf", "-blocks", "-upsample", "-gan-loss", "-device", "-seed",
-		"-checkpoint-every", "-sample-every", "-max-steps", "-resume", "-export-only"} {
+		"-checkpoint-every", "-sample-every", "-max-steps", "-resume", "-export-only",
+		"-devices", "-cluster", "-job", "-task", "-serve-task"} {
 		if !strings.Contains(help.String(), "  "+f+" ") && !strings.Contains(help.String(), "  "+f+"\n") {
 			t.Errorf("-h does not document %s", f)
 		}

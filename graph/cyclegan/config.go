@@ -7,7 +7,10 @@
 // face is a real one of their domain.
 package cyclegan
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // Config is the model's architecture and training hyper-parameters. The
 // defaults (DefaultConfig) are the reference implementation's.
@@ -29,6 +32,11 @@ type Config struct {
 	// Device places the model's ops, e.g. "/device:GPU:0"; "" lets the
 	// runtime choose. Soft placement falls back when it is missing.
 	Device string
+	// Towers, when set, splits each batch across one tower per device
+	// (e.g. "/device:GPU:0", "/device:GPU:1"): data parallelism, with the
+	// variables and the averaged update on Device. Not part of the model:
+	// a checkpoint restores with any towers.
+	Towers []string `json:",omitempty"`
 }
 
 // The generator architectures.
@@ -64,6 +72,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("gan loss %q: want bce or lsgan", c.GANLoss)
 	case c.Lambda < 0 || c.Identity < 0:
 		return fmt.Errorf("lambda %g, identity %g: want non-negative weights", c.Lambda, c.Identity)
+	case len(c.Towers) > 1 && slices.Contains(c.Towers, ""):
+		return fmt.Errorf("towers %q: name every device", c.Towers)
 	case c.LR <= 0 || c.Beta1 < 0 || c.Beta1 >= 1 || c.Beta2 < 0 || c.Beta2 >= 1:
 		return fmt.Errorf("adam lr %g beta1 %g beta2 %g: want lr > 0 and betas in [0, 1)", c.LR, c.Beta1, c.Beta2)
 	}

@@ -41,21 +41,36 @@ type Step struct {
 	GenVars, DiscVars  []*graph.Variable
 	// GenGrads and DiscGrads are the gradients the optimizers apply, in the
 	// order of GenVars and DiscVars: of the total generator loss, and of
-	// D_woman + D_man.
+	// D_woman + D_man (with towers, the towers' mean).
 	GenGrads, DiscGrads []tf.Output
 	Init                *tf.Operation
 	Saver               *graph.Saver
+	// Towers is how many equal shares each batch is split into (1 without
+	// Config.Towers); every fed batch must be a multiple of it.
+	Towers int
 }
 
 // NewStep builds the training graph for batches of n images of size x size
-// (n or size may be -1 for any).
+// (n or size may be -1 for any). With c.Towers, every input batch is split
+// into equal shares, one tower per device builds the forward pass and the
+// gradients of its share, and the gradients are averaged on c.Device, where
+// the variables and the optimizers live; n must then be a multiple of the
+// number of towers.
 func NewStep(c Config, n, size int64, seed int64) (*Step, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
+	towers := c.Towers
+	if len(towers) == 0 {
+		towers = []string{c.Device}
+	}
+	k := int64(len(towers))
+	if n > 0 && n%k != 0 {
+		return nil, fmt.Errorf("batch %d: want a multiple of the %d towers", n, k)
+	}
 	root := graph.NewBuilder(tf.Float, seed)
-	b := root.WithDevice(c.Device)
-	s := &Step{B: root}
+	b := root.WithDevice(c.Device).VariablesOn(c.Device)
+	s := &Step{B: root, Towers: int(k)}
 	shape := []int64{n, size, size, 3}
 	in := b.Sub("inputs")
 	s.Woman = in.Placeholder("woman", tf.Float, shape...)
@@ -65,51 +80,69 @@ func NewStep(c Config, n, size int64, seed int64) (*Step, error) {
 	s.UseCurrentWoman = in.Placeholder("use_current_woman", tf.Bool, n)
 	s.UseCurrentMan = in.Placeholder("use_current_man", tf.Bool, n)
 
-	// Each network runs on a batch that stacks every input it gets in this
-	// step (instance norm is per image, so stacking changes no number):
-	// G on [man, woman] for translation and identity, F on [woman, man].
-	// 1. Translate both ways (and 6. identity, in the same batches).
-	l := b.Sub("losses")
-	gOut := split(b, "G_out", Generator(b, NameG, concat(b, "G_in", s.Man, s.Woman), c), 2)
-	fOut := split(b, "F_out", Generator(b, NameF, concat(b, "F_in", s.Woman, s.Man), c), 2)
-	s.FakeWoman, s.FakeMan = gOut[0], fOut[0]
-	// 4. Cycle: translate back.
-	s.RecMan = Generator(b, NameF, s.FakeWoman, c)
-	s.RecWoman = Generator(b, NameG, s.FakeMan, c)
-	// 2-3. Each discriminator judges, in one batch, this step's fake (for
-	// the generator's adversarial loss, against "real"), the real faces
-	// (against "real") and the pool's fakes (against "fake", without
-	// gradient into the generators).
-	pickWoman := op.StopGradient(l.Scope("stop_woman"), poolPick(l.Sub("pick_woman"), s.UseCurrentWoman, s.FakeWoman, s.PoolWoman))
-	pickMan := op.StopGradient(l.Scope("stop_man"), poolPick(l.Sub("pick_man"), s.UseCurrentMan, s.FakeMan, s.PoolMan))
-	dw := split(b, "D_woman_out", Discriminator(b, NameDWoman, concat(b, "D_woman_in", s.FakeWoman, s.Woman, pickWoman), c), 3)
-	dm := split(b, "D_man_out", Discriminator(b, NameDMan, concat(b, "D_man_in", s.FakeMan, s.Man, pickMan), c), 3)
-	gAdv := ganLoss(l.Sub("G_adv"), dw[0], true, c)
-	fAdv := ganLoss(l.Sub("F_adv"), dm[0], true, c)
-	dWoman := l.Scale(l.Sum(ganLoss(l.Sub("D_woman_real"), dw[1], true, c), ganLoss(l.Sub("D_woman_fake"), dw[2], false, c)), 0.5)
-	dMan := l.Scale(l.Sum(ganLoss(l.Sub("D_man_real"), dm[1], true, c), ganLoss(l.Sub("D_man_fake"), dm[2], false, c)), 0.5)
-	// 5. Cycle-consistency loss: L1 to the original, weighted lambda.
-	cycWoman := l.Scale(l.Sub("cycle_woman").L1(s.RecWoman, s.Woman), c.Lambda)
-	cycMan := l.Scale(l.Sub("cycle_man").L1(s.RecMan, s.Man), c.Lambda)
-	// 7. Identity loss: |G(woman) - woman| + |F(man) - man|, weighted
-	// identity * lambda.
-	w := c.Lambda * c.Identity
-	idtW := l.Scale(l.Sub("idt_woman").L1(gOut[1], s.Woman), w)
-	idtM := l.Scale(l.Sub("idt_man").L1(fOut[1], s.Man), w)
-	// 8. Total generator loss.
-	gTotal := l.Sum(gAdv, fAdv, cycWoman, cycMan, idtW, idtM)
-	s.Losses = []tf.Output{gAdv, fAdv, cycWoman, cycMan, idtW, idtM, gTotal, dWoman, dMan}
+	// Every input is cut the same way, so image i of the pool feeds and
+	// the use-current flags stays with image i of the batch.
+	share := func(name string, x tf.Output) []tf.Output {
+		if k == 1 {
+			return []tf.Output{x}
+		}
+		return split(in, name, x, k)
+	}
+	ins := [][]tf.Output{share("woman_shares", s.Woman), share("man_shares", s.Man),
+		share("pool_woman_shares", s.PoolWoman), share("pool_man_shares", s.PoolMan),
+		share("use_current_woman_shares", s.UseCurrentWoman), share("use_current_man_shares", s.UseCurrentMan)}
+	outs := make([]tower, k)
+	for i, dev := range towers {
+		outs[i] = buildTower(b.WithDevice(dev), c, ins[0][i], ins[1][i], ins[2][i], ins[3][i], ins[4][i], ins[5][i])
+	}
 
 	// 9. Update G and F with one Adam, D_woman and D_man with another.
 	s.GenVars = append(root.TrainableUnder(NameG), root.TrainableUnder(NameF)...)
 	s.DiscVars = append(root.TrainableUnder(NameDWoman), root.TrainableUnder(NameDMan)...)
-	var err error
-	if s.GenGrads, err = root.Gradients("gradients_G", gTotal, s.GenVars); err != nil {
-		return nil, err
+	gGrads := make([][]tf.Output, k)
+	dGrads := make([][]tf.Output, k)
+	for i, dev := range towers {
+		prefix := ""
+		if k > 1 {
+			prefix = fmt.Sprintf("tower_%d/", i)
+		}
+		var err error
+		if gGrads[i], err = root.GradientsOn(prefix+"gradients_G", dev, outs[i].gTotal, s.GenVars); err != nil {
+			return nil, err
+		}
+		if dGrads[i], err = root.GradientsOn(prefix+"gradients_D", dev, outs[i].dTotal, s.DiscVars); err != nil {
+			return nil, err
+		}
 	}
-	if s.DiscGrads, err = root.Gradients("gradients_D", l.Sum(dWoman, dMan), s.DiscVars); err != nil {
-		return nil, err
+	// Each tower's losses are means over its equal share of the batch, so
+	// the mean of the towers' losses and gradients is the whole batch's.
+	avg := b.Sub("tower_mean")
+	for j := range LossNames {
+		s.Losses = append(s.Losses, mean(avg, func(i int) tf.Output { return outs[i].losses[j] }, k))
 	}
+	gMean := make([]tf.Output, len(s.GenVars))
+	for j := range gMean {
+		gMean[j] = mean(avg, func(i int) tf.Output { return gGrads[i][j] }, k)
+	}
+	dMean := make([]tf.Output, len(s.DiscVars))
+	for j := range dMean {
+		dMean[j] = mean(avg, func(i int) tf.Output { return dGrads[i][j] }, k)
+	}
+	gather := func(name string, f func(t tower) tf.Output) tf.Output {
+		if k == 1 {
+			return f(outs[0])
+		}
+		xs := make([]tf.Output, k)
+		for i := range outs {
+			xs[i] = f(outs[i])
+		}
+		return concat(avg, name, xs...)
+	}
+	s.FakeWoman = gather("fake_woman", func(t tower) tf.Output { return t.fakeWoman })
+	s.FakeMan = gather("fake_man", func(t tower) tf.Output { return t.fakeMan })
+	s.RecWoman = gather("rec_woman", func(t tower) tf.Output { return t.recWoman })
+	s.RecMan = gather("rec_man", func(t tower) tf.Output { return t.recMan })
+
 	// No update may run before every read of the step's weights.
 	var reads []*tf.Operation
 	for _, v := range append(append([]*graph.Variable(nil), s.GenVars...), s.DiscVars...) {
@@ -117,8 +150,9 @@ func NewStep(c Config, n, size int64, seed int64) (*Step, error) {
 	}
 	s.OptG = graph.NewAdam(b, "adam_G", c.LR, c.Beta1, c.Beta2, 1e-8)
 	s.OptD = graph.NewAdam(b, "adam_D", c.LR, c.Beta1, c.Beta2, 1e-8)
-	s.ApplyG = s.OptG.Apply(s.GenVars, s.GenGrads, reads)
-	s.ApplyD = s.OptD.Apply(s.DiscVars, s.DiscGrads, reads)
+	s.GenGrads, s.DiscGrads = gMean, dMean
+	s.ApplyG = s.OptG.Apply(s.GenVars, gMean, reads)
+	s.ApplyD = s.OptD.Apply(s.DiscVars, dMean, reads)
 	s.Train = root.Group("train", s.ApplyG, s.ApplyD)
 	s.Init = root.InitOp("init", root.Variables())
 	s.Saver = graph.NewSaver(root, "save", root.Variables())
@@ -126,6 +160,67 @@ func NewStep(c Config, n, size int64, seed int64) (*Step, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// tower is one device's share of a step: its translations and losses.
+type tower struct {
+	fakeWoman, fakeMan, recWoman, recMan tf.Output
+	losses                               []tf.Output // in LossNames order
+	gTotal, dTotal                       tf.Output
+}
+
+// buildTower adds the forward pass and losses of one share of the batch,
+// placed by b.
+func buildTower(b *graph.Builder, c Config, woman, man, poolWoman, poolMan, useWoman, useMan tf.Output) tower {
+	var t tower
+	// Each network runs on a batch that stacks every input it gets in this
+	// step (instance norm is per image, so stacking changes no number):
+	// G on [man, woman] for translation and identity, F on [woman, man].
+	// 1. Translate both ways (and 6. identity, in the same batches).
+	l := b.Sub("losses")
+	gOut := split(b, "G_out", Generator(b, NameG, concat(b, "G_in", man, woman), c), 2)
+	fOut := split(b, "F_out", Generator(b, NameF, concat(b, "F_in", woman, man), c), 2)
+	t.fakeWoman, t.fakeMan = gOut[0], fOut[0]
+	// 4. Cycle: translate back.
+	t.recMan = Generator(b, NameF, t.fakeWoman, c)
+	t.recWoman = Generator(b, NameG, t.fakeMan, c)
+	// 2-3. Each discriminator judges, in one batch, this step's fake (for
+	// the generator's adversarial loss, against "real"), the real faces
+	// (against "real") and the pool's fakes (against "fake", without
+	// gradient into the generators).
+	pickWoman := op.StopGradient(l.Scope("stop_woman"), poolPick(l.Sub("pick_woman"), useWoman, t.fakeWoman, poolWoman))
+	pickMan := op.StopGradient(l.Scope("stop_man"), poolPick(l.Sub("pick_man"), useMan, t.fakeMan, poolMan))
+	dw := split(b, "D_woman_out", Discriminator(b, NameDWoman, concat(b, "D_woman_in", t.fakeWoman, woman, pickWoman), c), 3)
+	dm := split(b, "D_man_out", Discriminator(b, NameDMan, concat(b, "D_man_in", t.fakeMan, man, pickMan), c), 3)
+	gAdv := ganLoss(l.Sub("G_adv"), dw[0], true, c)
+	fAdv := ganLoss(l.Sub("F_adv"), dm[0], true, c)
+	dWoman := l.Scale(l.Sum(ganLoss(l.Sub("D_woman_real"), dw[1], true, c), ganLoss(l.Sub("D_woman_fake"), dw[2], false, c)), 0.5)
+	dMan := l.Scale(l.Sum(ganLoss(l.Sub("D_man_real"), dm[1], true, c), ganLoss(l.Sub("D_man_fake"), dm[2], false, c)), 0.5)
+	// 5. Cycle-consistency loss: L1 to the original, weighted lambda.
+	cycWoman := l.Scale(l.Sub("cycle_woman").L1(t.recWoman, woman), c.Lambda)
+	cycMan := l.Scale(l.Sub("cycle_man").L1(t.recMan, man), c.Lambda)
+	// 7. Identity loss: |G(woman) - woman| + |F(man) - man|, weighted
+	// identity * lambda.
+	w := c.Lambda * c.Identity
+	idtW := l.Scale(l.Sub("idt_woman").L1(gOut[1], woman), w)
+	idtM := l.Scale(l.Sub("idt_man").L1(fOut[1], man), w)
+	// 8. Total generator loss.
+	t.gTotal = l.Sum(gAdv, fAdv, cycWoman, cycMan, idtW, idtM)
+	t.dTotal = l.Sum(dWoman, dMan)
+	t.losses = []tf.Output{gAdv, fAdv, cycWoman, cycMan, idtW, idtM, t.gTotal, dWoman, dMan}
+	return t
+}
+
+// mean averages f(0..k-1) under b; one tensor is returned as it is.
+func mean(b *graph.Builder, f func(i int) tf.Output, k int64) tf.Output {
+	if k == 1 {
+		return f(0)
+	}
+	xs := make([]tf.Output, k)
+	for i := range xs {
+		xs[i] = f(i)
+	}
+	return b.Scale(b.Sum(xs...), 1/float64(k))
 }
 
 // ganLoss is the adversarial loss of PatchGAN logits against a label.
