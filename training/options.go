@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"cyclegan/graph/cyclegan"
+	"cyclegan/internal/precision"
 )
 
 // Options is everything a training run is configured by. Flags default to
@@ -34,6 +35,8 @@ type Options struct {
 	IntraOp         int
 	InterOp         int
 	NoFlip          bool
+	Timings         string // write per-step wall times here (JSON), for tools/bench
+	Precision       string // auto, fp32 or bf16 (internal/precision)
 
 	// set records the flags given on the command line.
 	set map[string]bool
@@ -78,6 +81,8 @@ func parseOptions(args []string, stderr io.Writer) (opt Options, overridden []st
 	fs.IntVar(&opt.IntraOp, "intra-op-threads", 0, "TensorFlow intra-op threads (0: one per core)")
 	fs.IntVar(&opt.InterOp, "inter-op-threads", 0, "TensorFlow inter-op threads (0: TensorFlow's choice)")
 	fs.BoolVar(&opt.NoFlip, "no-flip", false, "do not flip images horizontally at random")
+	fs.StringVar(&opt.Precision, "precision", precision.Auto, "training precision: auto (bf16 where the CPU has bf16 arithmetic, else fp32), fp32, or bf16 (oneDNN auto mixed precision; variables stay fp32)")
+	fs.StringVar(&opt.Timings, "timings", "", "write every step's wall time and data wait as JSON to `FILE` (what tools/bench reads)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: go run ./training [flags]\n\n"+
 			"Trains the woman <-> man CycleGAN and exports a SavedModel to -out/export.\n"+

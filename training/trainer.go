@@ -17,6 +17,7 @@ import (
 	"cyclegan/graph/cyclegan"
 	"cyclegan/internal/dataset"
 	"cyclegan/internal/imageio"
+	"cyclegan/internal/precision"
 	"cyclegan/internal/progress"
 
 	tf "github.com/galeone/tensorflow/tensorflow/go"
@@ -74,9 +75,29 @@ type trainer struct {
 	// lastSample is the step of the last sample grid written.
 	lastSample int64
 	stop       *atomic.Bool
+	// timings holds each step's wall time and data wait, for -timings.
+	timings []StepTiming
+}
+
+// StepTiming is one training step as -timings records it: the wall time of
+// the whole iteration (waiting for the batch, feeding, the session run and
+// the image pool) and the part of it spent blocked waiting for the batch.
+type StepTiming struct {
+	Step   int64   `json:"step"`
+	StepMS float64 `json:"step_ms"`
+	WaitMS float64 `json:"wait_ms"`
 }
 
 func newTrainer(opt Options, files *dataset.Files, log *logrus.Logger, stop *atomic.Bool) (*trainer, error) {
+	flags, err := precision.CPUFlags()
+	if err != nil && opt.Precision != precision.FP32 {
+		return nil, err
+	}
+	prec, err := precision.Resolve(opt.Precision, flags)
+	if err != nil {
+		return nil, err
+	}
+	log.WithFields(logrus.Fields{"precision": prec, "asked": opt.Precision}).Info("precision")
 	t := &trainer{opt: opt, log: log, files: files, stop: stop, st: state{Seed: opt.Seed}}
 	s, err := cyclegan.NewStep(opt.Model, -1, int64(opt.Size), opt.Seed)
 	if err != nil {
@@ -87,7 +108,8 @@ func newTrainer(opt Options, files *dataset.Files, log *logrus.Logger, stop *ato
 	if err := s.B.Err(); err != nil {
 		return nil, fmt.Errorf("build model: %w", err)
 	}
-	t.sess, err = s.B.NewSession(graph.SessionConfig{IntraOpThreads: opt.IntraOp, InterOpThreads: opt.InterOp})
+	t.sess, err = s.B.NewSession(graph.SessionConfig{IntraOpThreads: opt.IntraOp, InterOpThreads: opt.InterOp,
+		BF16: prec == precision.BF16})
 	if err != nil {
 		return nil, err
 	}
@@ -235,10 +257,12 @@ func (t *trainer) train(ctx context.Context) (stopped bool, err error) {
 			}
 			lrEpoch = t.st.Epoch
 		}
+		began := time.Now()
 		batch, err := loader.Next(ctx)
 		if err != nil {
 			return false, err
 		}
+		waited := time.Since(began)
 		cw := t.poolW.plan(t.opt.Seed, "woman", t.st.Step, n, oldW)
 		cm := t.poolM.plan(t.opt.Seed, "man", t.st.Step, n, oldM)
 		feeds, err := t.feeds(shape, batch, oldW, oldM, cw, cm)
@@ -272,6 +296,10 @@ func (t *trainer) train(ctx context.Context) (stopped bool, err error) {
 		t.poolW.commit(cw, fakeW)
 		t.poolM.commit(cm, fakeM)
 		loader.Release(batch)
+		if t.opt.Timings != "" {
+			t.timings = append(t.timings, StepTiming{Step: t.st.Step + 1,
+				StepMS: ms(time.Since(began)), WaitMS: ms(waited)})
+		}
 
 		t.st.Step++
 		prevEpoch := t.st.Epoch
@@ -303,12 +331,32 @@ func (t *trainer) train(ctx context.Context) (stopped bool, err error) {
 			return false, err
 		}
 	}
+	if err := t.writeTimings(); err != nil {
+		return false, err
+	}
 	if t.lastSample != t.st.Step {
 		if err := t.writeSamples(); err != nil {
 			return false, err
 		}
 	}
 	return false, t.checkpoint("")
+}
+
+func ms(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }
+
+// writeTimings writes the steps' timings to -timings, if given, as JSON.
+func (t *trainer) writeTimings() error {
+	if t.opt.Timings == "" {
+		return nil
+	}
+	data, err := json.Marshal(map[string]any{"steps": t.timings})
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(t.opt.Timings, data, 0o644); err != nil {
+		return fmt.Errorf("-timings: %w", err)
+	}
+	return nil
 }
 
 func (t *trainer) feeds(shape []int64, b *dataset.Batch, oldW, oldM []float32, cw, cm []choice) (map[tf.Output]*tf.Tensor, error) {
