@@ -6,6 +6,7 @@
 #   eval "$(make -s env)"      plain go build/test/run work in this shell
 #   make test                  vet + the whole test suite (what CI runs)
 #   make train                 the default training run (go run ./training)
+#   make bench                 Go vs Python TensorFlow benchmark (BENCHMARKS.md); ARGS=-json
 #   make browser               headless Chromium for the converter's page test
 
 TF_VERSION := 2.21.0
@@ -27,7 +28,7 @@ ENV := CGO_CFLAGS="-I$(PREFIX)/include" \
 
 GO ?= go
 
-.PHONY: all tf env build vet test train clean-tf browser
+.PHONY: all tf env build vet test train bench clean-tf browser
 
 all: build
 
@@ -52,6 +53,9 @@ test: vet browser
 
 train: tf
 	$(ENV) $(GO) run ./training $(ARGS)
+
+bench: tf
+	$(ENV) $(GO) run ./tools/bench $(ARGS)
 
 clean-tf:
 	rm -rf $(LOCAL)

@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"cyclegan/graph/cyclegan"
+	"cyclegan/internal/precision"
 	"cyclegan/internal/tfrt"
 
 	"github.com/sirupsen/logrus"
@@ -58,35 +59,36 @@ type Result struct {
 	Ratio  float64 `json:"ratio"`  // go / python
 	Unit   string  `json:"unit"`
 
-	Precision     string    `json:"precision,omitempty"`
-	DataWaitPct   float64   `json:"data_wait_pct,omitempty"`
-	GoPeakRSSMB   float64   `json:"go_peak_rss_mb,omitempty"`
-	PyPeakRSSMB   float64   `json:"python_peak_rss_mb,omitempty"`
-	GFLOPPerStep  float64   `json:"gflop_per_step,omitempty"`
-	GoGFLOPS      float64   `json:"go_gflops,omitempty"`
-	PyGFLOPS      float64   `json:"python_gflops,omitempty"`
-	CeilingGFLOPS float64   `json:"ceiling_gflops,omitempty"`
-	GoEfficiency  float64   `json:"go_efficiency,omitempty"` // GoGFLOPS / CeilingGFLOPS
-	GoSteps       []float64 `json:"go_steps_ms,omitempty"`
-	PySteps       []float64 `json:"python_steps_ms,omitempty"`
-	ParamsMatch   *bool     `json:"params_match,omitempty"`
-	Load          string    `json:"load"` // /proc/loadavg during the measurement
+	Precision   string  `json:"precision,omitempty"`
+	DataWaitPct float64 `json:"data_wait_pct,omitempty"`
+	// GoOverheadPct is the share of a Go step outside the session run and
+	// the data wait: feeds, fetches, the image pool, bookkeeping.
+	GoOverheadPct float64 `json:"go_overhead_pct,omitempty"`
+	GoPeakRSSMB   float64 `json:"go_peak_rss_mb,omitempty"`
+	PyPeakRSSMB   float64 `json:"python_peak_rss_mb,omitempty"`
+	GFLOPPerStep  float64 `json:"gflop_per_step,omitempty"`
+	GoGFLOPS      float64 `json:"go_gflops,omitempty"`
+	PyGFLOPS      float64 `json:"python_gflops,omitempty"`
+	CeilingGFLOPS float64 `json:"ceiling_gflops,omitempty"`
+	GoEfficiency  float64 `json:"go_efficiency,omitempty"` // GoGFLOPS / CeilingGFLOPS
+	// GoTimeByOp is where a Go step's time went when its efficiency is
+	// under half the ceiling (TensorFlow's step stats, top op types).
+	GoTimeByOp  []tfrt.OpTime `json:"go_time_by_op,omitempty"`
+	GoSteps     []float64     `json:"go_steps_ms,omitempty"`
+	PySteps     []float64     `json:"python_steps_ms,omitempty"`
+	ParamsMatch *bool         `json:"params_match,omitempty"`
+	Load        string        `json:"load"` // /proc/loadavg during the measurement
 }
 
-// Options configures a benchmark run.
+// Options configures a benchmark run (see the flags in run).
 type Options struct {
-	JSON      bool
-	Quick     bool
-	Rounds    int
-	Precision string
-	IntraOp   int
-	InterOp   int
-	Work      string
-	Only      string
-	RefWarmup int
-	RefSteps  int
-	Warmup    int
-	Steps     int
+	JSON, Quick, Trace  bool
+	Rounds              int
+	Precision           string // resolved to fp32 or bf16 before measuring
+	IntraOp, InterOp    int
+	Work, Only          string
+	Warmup, Steps       int
+	RefWarmup, RefSteps int // at 256x256
 }
 
 func main() {
@@ -110,6 +112,7 @@ func run(args []string, stdout io.Writer, log *logrus.Logger) int {
 	fs.IntVar(&o.IntraOp, "intra-op-threads", 0, "TensorFlow intra-op threads for the Go side (0: TensorFlow's choice)")
 	fs.IntVar(&o.InterOp, "inter-op-threads", 0, "TensorFlow inter-op threads for the Go side (0: TensorFlow's choice)")
 	fs.StringVar(&o.Work, "work", "", "scratch `DIR` (default: a temporary one, removed at the end)")
+	fs.BoolVar(&o.Trace, "trace", true, "where a config's Go step reaches under half the MatMul ceiling, trace one step and show the time by op type")
 	fs.StringVar(&o.Only, "only", "", "comma-separated config names to run (e.g. train-64,convert-64); empty: all")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
@@ -168,6 +171,13 @@ func benchmark(o Options, log *logrus.Logger) ([]Result, error) {
 	if o.Rounds < 1 {
 		return nil, fmt.Errorf("-rounds %d: want at least 1", o.Rounds)
 	}
+	flags, err := precision.CPUFlags()
+	if err != nil && o.Precision != precision.FP32 {
+		return nil, err
+	}
+	if o.Precision, err = precision.Resolve(o.Precision, flags); err != nil {
+		return nil, err
+	}
 	work := o.Work
 	if work == "" {
 		dir, err := os.MkdirTemp("", "bench-")
@@ -211,6 +221,13 @@ func benchmark(o Options, log *logrus.Logger) ([]Result, error) {
 		}
 		r.CeilingGFLOPS = ceiling
 		r.GoEfficiency = r.GoGFLOPS / ceiling
+		if o.Trace && r.GoEfficiency < 0.5 {
+			start := time.Now()
+			if r.GoTimeByOp, err = traceStep(o, c, r.Precision == precision.BF16); err != nil {
+				return nil, fmt.Errorf("trace %s: %w", c.Name, err)
+			}
+			log.WithFields(logrus.Fields{"config": c.Name, "by_op": r.GoTimeByOp, "wall": elapsed(start)}).Info("go step stats")
+		}
 		results = append(results, r)
 	}
 	for _, c := range configs(o) {
@@ -257,10 +274,17 @@ func printTable(w io.Writer, rs []Result) {
 	for _, r := range rs {
 		var d string
 		if r.Kind == "train" {
-			d = fmt.Sprintf("precision %s, data wait %.2f%%, peak RSS go %.0f MB / py %.0f MB, %.1f GFLOP/step, go %.1f GFLOP/s = %.0f%% of %.1f, py %.1f GFLOP/s",
-				r.Precision, r.DataWaitPct, r.GoPeakRSSMB, r.PyPeakRSSMB, r.GFLOPPerStep, r.GoGFLOPS, 100*r.GoEfficiency, r.CeilingGFLOPS, r.PyGFLOPS)
+			d = fmt.Sprintf("precision %s, data wait %.2f%%, go overhead %.2f%%, peak RSS go %.0f MB / py %.0f MB, %.1f GFLOP/step, go %.1f GFLOP/s = %.0f%% of %.1f, py %.1f GFLOP/s",
+				r.Precision, r.DataWaitPct, r.GoOverheadPct, r.GoPeakRSSMB, r.PyPeakRSSMB, r.GFLOPPerStep, r.GoGFLOPS, 100*r.GoEfficiency, r.CeilingGFLOPS, r.PyGFLOPS)
 		}
 		fmt.Fprintf(w, "%-8s %-20s %12.2f %12.2f %7.3f  %s; load %s\n", r.Kind, r.Config, r.Go, r.Python, r.Ratio, r.Unit+" "+d, r.Load)
+		if len(r.GoTimeByOp) > 0 {
+			var ops []string
+			for _, o := range r.GoTimeByOp {
+				ops = append(ops, fmt.Sprintf("%s %.1f%%", o.Op, 100*o.Share))
+			}
+			fmt.Fprintf(w, "%-8s %-20s go step time by op: %s\n", "", "", strings.Join(ops, ", "))
+		}
 	}
 }
 

@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	_ "embed"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -17,6 +19,7 @@ import (
 	"cyclegan/graph"
 	"cyclegan/graph/cyclegan"
 	"cyclegan/internal/pycheck"
+	"cyclegan/internal/tfrt"
 	"cyclegan/tools/faces"
 
 	tf "github.com/galeone/tensorflow/tensorflow/go"
@@ -39,9 +42,14 @@ func moduleRoot() string {
 	return filepath.Join(filepath.Dir(file), "..", "..")
 }
 
-// buildTrainer builds ./training into work and returns the binary's path.
+// buildTrainer builds ./training and returns the binary's path. It lives in
+// the user's cache directory, so that go build finds it up to date on the
+// next run instead of linking it again.
 func buildTrainer(work string) (string, error) {
 	bin := filepath.Join(work, "training")
+	if dir, err := os.UserCacheDir(); err == nil {
+		bin = filepath.Join(dir, "cyclegan-bench", "training")
+	}
 	cmd := exec.Command("go", "build", "-o", bin, "./training")
 	cmd.Dir = moduleRoot()
 	if out, err := cmd.CombinedOutput(); err != nil {
@@ -66,6 +74,7 @@ func loadSize(size int) int { return size * 286 / 256 }
 // goRun is one run of the Go trainer.
 type goRun struct {
 	steps, waits []float64 // ms, timed steps only
+	runs         []float64 // ms in the session run
 	peakRSSMB    float64
 }
 
@@ -95,6 +104,7 @@ func runGoTrainer(o Options, c benchConfig, work, bin string, round int) (goRun,
 		Steps []struct {
 			StepMS float64 `json:"step_ms"`
 			WaitMS float64 `json:"wait_ms"`
+			RunMS  float64 `json:"run_ms"`
 		} `json:"steps"`
 	}
 	b, err := os.ReadFile(timings)
@@ -111,6 +121,7 @@ func runGoTrainer(o Options, c benchConfig, work, bin string, round int) (goRun,
 	for _, s := range t.Steps[c.Warmup:] {
 		r.steps = append(r.steps, s.StepMS)
 		r.waits = append(r.waits, s.WaitMS)
+		r.runs = append(r.runs, s.RunMS)
 	}
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		r.peakRSSMB = float64(ru.Maxrss) / 1024 // KiB on Linux
@@ -145,7 +156,7 @@ func runPyTrainer(c benchConfig, peer string) (pyTrain, error) {
 func benchTrain(o Options, c benchConfig, work, bin, peer string, log *logrus.Logger) (Result, error) {
 	r := Result{Kind: "train", Config: c.Name, Unit: "ms/step", Precision: o.Precision}
 	var goSteps, pySteps []float64
-	var wait, total float64
+	var wait, run, total float64
 	var loads []string
 	for round := 0; round < o.Rounds; round++ {
 		for _, side := range sides(round) {
@@ -159,6 +170,7 @@ func benchTrain(o Options, c benchConfig, work, bin, peer string, log *logrus.Lo
 				goSteps = append(goSteps, g.steps...)
 				for i := range g.steps {
 					wait += g.waits[i]
+					run += g.runs[i]
 					total += g.steps[i]
 				}
 				r.GoPeakRSSMB = max(r.GoPeakRSSMB, g.peakRSSMB)
@@ -183,6 +195,7 @@ func benchTrain(o Options, c benchConfig, work, bin, peer string, log *logrus.Lo
 	r.Go, r.Python = median(goSteps), median(pySteps)
 	r.Ratio = r.Go / r.Python
 	r.DataWaitPct = 100 * wait / total
+	r.GoOverheadPct = 100 * (total - wait - run) / total
 	r.GFLOPPerStep = stepFLOPs(c.model(), c.Size) / 1e9
 	r.GoGFLOPS = r.GFLOPPerStep / (r.Go / 1000)
 	r.PyGFLOPS = r.GFLOPPerStep / (r.Python / 1000)
@@ -264,4 +277,34 @@ func matmulCeiling(n, intra, inter int) (float64, error) {
 		}
 	}
 	return best, nil
+}
+
+// traceStep runs the training step of c once with TensorFlow's full trace
+// (after one untraced warm-up step) and returns the op types that took the
+// most time, with their share of the summed op time.
+func traceStep(o Options, c benchConfig, bf16 bool) ([]tfrt.OpTime, error) {
+	s, err := cyclegan.NewStep(c.model(), -1, int64(c.Size), 1)
+	if err != nil {
+		return nil, err
+	}
+	opts, err := graph.SessionOptions(graph.SessionConfig{IntraOpThreads: o.IntraOp, InterOpThreads: o.InterOp, BF16: bf16})
+	if err != nil {
+		return nil, err
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	img := func() tfrt.Feed {
+		data := make([]byte, 4*c.Size*c.Size*3)
+		for i := 0; i < len(data); i += 4 {
+			binary.LittleEndian.PutUint32(data[i:], math.Float32bits(2*rng.Float32()-1))
+		}
+		return tfrt.Feed{DType: tf.Float, Shape: []int64{1, int64(c.Size), int64(c.Size), 3}, Data: data}
+	}
+	yes := tfrt.Feed{DType: tf.Bool, Shape: []int64{1}, Data: []byte{1}}
+	feeds := map[string]tfrt.Feed{s.Woman.Op.Name(): img(), s.Man.Op.Name(): img(), s.PoolWoman.Op.Name(): img(),
+		s.PoolMan.Op.Name(): img(), s.UseCurrentWoman.Op.Name(): yes, s.UseCurrentMan.Op.Name(): yes}
+	tr, err := tfrt.TraceRun(s.B.Graph(), opts.Config, []string{s.Init.Name()}, feeds, []string{s.Train.Name()}, 1)
+	if err != nil {
+		return nil, err
+	}
+	return tr.ByOp[:min(len(tr.ByOp), 10)], nil
 }
