@@ -95,7 +95,7 @@ func newTrainer(opt Options, files *dataset.Files, log *logrus.Logger, stop *ato
 	if err != nil && opt.Precision != precision.FP32 {
 		return nil, err
 	}
-	prec, err := precision.Resolve(opt.Precision, flags)
+	prec, err := precision.Resolve(opt.Precision, flags, precision.OneDNNOff())
 	if err != nil {
 		return nil, err
 	}

@@ -175,7 +175,7 @@ func benchmark(o Options, log *logrus.Logger) ([]Result, error) {
 	if err != nil && o.Precision != precision.FP32 {
 		return nil, err
 	}
-	if o.Precision, err = precision.Resolve(o.Precision, flags); err != nil {
+	if o.Precision, err = precision.Resolve(o.Precision, flags, precision.OneDNNOff()); err != nil {
 		return nil, err
 	}
 	work := o.Work
