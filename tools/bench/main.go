@@ -65,7 +65,10 @@ type Result struct {
 	// GoOverheadPct is the share of a Go step outside the session run and
 	// the data wait: feeds, fetches, the image pool, bookkeeping.
 	GoOverheadPct float64 `json:"go_overhead_pct,omitempty"`
+	// GoPeakRSSMB is the Go trainer process's peak RSS, its final samples,
+	// checkpoint and export included; GoStepsRSSMB the peak during the steps.
 	GoPeakRSSMB   float64 `json:"go_peak_rss_mb,omitempty"`
+	GoStepsRSSMB  float64 `json:"go_steps_peak_rss_mb,omitempty"`
 	PyPeakRSSMB   float64 `json:"python_peak_rss_mb,omitempty"`
 	GFLOPPerStep  float64 `json:"gflop_per_step,omitempty"`
 	GoGFLOPS      float64 `json:"go_gflops,omitempty"`
@@ -277,8 +280,8 @@ func printTable(w io.Writer, rs []Result) {
 	for _, r := range rs {
 		var d string
 		if r.Kind == "train" {
-			d = fmt.Sprintf("precision %s, data wait %.2f%%, go overhead %.2f%%, peak RSS go %.0f MB / py %.0f MB, %.1f GFLOP/step, go %.1f GFLOP/s = %.0f%% of %.1f, py %.1f GFLOP/s",
-				r.Precision, r.DataWaitPct, r.GoOverheadPct, r.GoPeakRSSMB, r.PyPeakRSSMB, r.GFLOPPerStep, r.GoGFLOPS, 100*r.GoEfficiency, r.CeilingGFLOPS, r.PyGFLOPS)
+			d = fmt.Sprintf("precision %s, data wait %.2f%%, go overhead %.2f%%, peak RSS go %.0f MB (steps %.0f) / py %.0f MB, %.1f GFLOP/step, go %.1f GFLOP/s = %.0f%% of %.1f, py %.1f GFLOP/s",
+				r.Precision, r.DataWaitPct, r.GoOverheadPct, r.GoPeakRSSMB, r.GoStepsRSSMB, r.PyPeakRSSMB, r.GFLOPPerStep, r.GoGFLOPS, 100*r.GoEfficiency, r.CeilingGFLOPS, r.PyGFLOPS)
 		}
 		fmt.Fprintf(w, "%-8s %-20s %12.2f %12.2f %7.3f  %s; load %s\n", r.Kind, r.Config, r.Go, r.Python, r.Ratio, r.Unit+" "+d, r.Load)
 		if len(r.GoTimeByOp) > 0 {

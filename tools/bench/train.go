@@ -76,7 +76,8 @@ func loadSize(size int) int { return size * 286 / 256 }
 type goRun struct {
 	steps, waits []float64 // ms, timed steps only
 	runs         []float64 // ms in the session run
-	peakRSSMB    float64
+	peakRSSMB    float64   // the whole process: steps, final samples, checkpoint, export
+	stepsRSSMB   float64   // at the end of the steps
 }
 
 func runGoTrainer(o Options, c benchConfig, work, bin string, round int) (goRun, error) {
@@ -110,6 +111,7 @@ func runGoTrainer(o Options, c benchConfig, work, bin string, round int) (goRun,
 			WaitMS float64 `json:"wait_ms"`
 			RunMS  float64 `json:"run_ms"`
 		} `json:"steps"`
+		PeakRSSMB float64 `json:"peak_rss_mb"`
 	}
 	b, err := os.ReadFile(timings)
 	if err != nil {
@@ -121,7 +123,7 @@ func runGoTrainer(o Options, c benchConfig, work, bin string, round int) (goRun,
 	if len(t.Steps) != c.Warmup+c.Steps {
 		return goRun{}, fmt.Errorf("%s: %d steps, want %d", timings, len(t.Steps), c.Warmup+c.Steps)
 	}
-	var r goRun
+	r := goRun{stepsRSSMB: t.PeakRSSMB}
 	for _, s := range t.Steps[c.Warmup:] {
 		r.steps = append(r.steps, s.StepMS)
 		r.waits = append(r.waits, s.WaitMS)
@@ -178,6 +180,7 @@ func benchTrain(o Options, c benchConfig, work, bin, peer string, log *logrus.Lo
 					total += g.steps[i]
 				}
 				r.GoPeakRSSMB = max(r.GoPeakRSSMB, g.peakRSSMB)
+				r.GoStepsRSSMB = max(r.GoStepsRSSMB, g.stepsRSSMB)
 				log.WithFields(logrus.Fields{"config": c.Name, "round": round, "steps_ms": g.steps, "wall": elapsed(start)}).Info("go")
 				continue
 			}
