@@ -216,24 +216,25 @@ func (b *Builder) PadToMultiple(x tf.Output, m int, mode string) (padded tf.Outp
 	}, op.Const(s.SubScope("axis"), int32(0)))
 	// Computed paddings and sizes lose the static shape; put the channels
 	// back (convolutions need them to size their kernels).
-	channels := int64(-1)
-	if sh := x.Shape(); sh.NumDimensions() == 4 {
-		channels = sh.Size(3)
-	}
-	padded = b.withChannels(s.SubScope("padded"), op.MirrorPad(s, x, pads, mode), channels)
+	padded = b.withChannels(s.SubScope("padded"), op.MirrorPad(s, x, pads, mode), staticChannels(x))
 	crop = func(y tf.Output) tf.Output {
 		c := b.Scope("crop")
 		size := op.ConcatV2(c, []tf.Output{
 			op.Const(c.SubScope("n"), []int32{-1}), hw, op.Const(c.SubScope("c"), []int32{-1}),
 		}, op.Const(c.SubScope("axis"), int32(0)))
 		out := op.Slice(c, y, op.Const(c.SubScope("begin"), []int32{0, 0, 0, 0}), size)
-		ch := int64(-1)
-		if sh := y.Shape(); sh.NumDimensions() == 4 {
-			ch = sh.Size(3)
-		}
-		return b.withChannels(c.SubScope("cropped"), out, ch)
+		return b.withChannels(c.SubScope("cropped"), out, staticChannels(y))
 	}
 	return padded, crop
+}
+
+// staticChannels is the channel count of NHWC x known at graph build time,
+// or -1.
+func staticChannels(x tf.Output) int64 {
+	if sh := x.Shape(); sh.NumDimensions() == 4 {
+		return sh.Size(3)
+	}
+	return -1
 }
 
 // withChannels reshapes NHWC x to its own run-time N, H, W and a static
