@@ -36,6 +36,9 @@ func main() {
 	log := logrus.New()
 	log.SetOutput(os.Stderr)
 	log.SetFormatter(&logrus.TextFormatter{FullTimestamp: true})
+	if err := tfrt.DefaultOneDNN(); err != nil {
+		log.WithError(err).Warn("oneDNN stays off")
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	go func() {
 		<-ctx.Done()
@@ -65,7 +68,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, log *logrus.Logge
 		log.Error(err)
 		return exitUsage
 	}
-	log.WithField("tensorflow", tfrt.Version()).Info("runtime")
+	log.WithFields(logrus.Fields{"tensorflow": tfrt.Version(), "onednn": tfrt.OneDNNEnabled()}).Info("runtime")
 	if err := tfrt.Check(); err != nil {
 		log.Error(err)
 		return exitFailed

@@ -32,6 +32,9 @@ func main() {
 	log := logrus.New()
 	log.SetOutput(os.Stderr)
 	log.SetFormatter(&logrus.TextFormatter{FullTimestamp: true})
+	if err := tfrt.DefaultOneDNN(); err != nil {
+		log.WithError(err).Warn("oneDNN stays off")
+	}
 	os.Exit(run(os.Args[1:], log))
 }
 
@@ -45,7 +48,7 @@ func run(args []string, log *logrus.Logger) int {
 		log.Error(err)
 		return 2
 	}
-	log.WithField("tensorflow", tfrt.Version()).Info("runtime")
+	log.WithFields(logrus.Fields{"tensorflow": tfrt.Version(), "onednn": tfrt.OneDNNEnabled()}).Info("runtime")
 	if err := tfrt.Check(); err != nil {
 		log.Error(err)
 		return 1

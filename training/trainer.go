@@ -19,6 +19,7 @@ import (
 	"cyclegan/internal/imageio"
 	"cyclegan/internal/precision"
 	"cyclegan/internal/progress"
+	"cyclegan/internal/tfrt"
 
 	tf "github.com/galeone/tensorflow/tensorflow/go"
 	"github.com/sirupsen/logrus"
@@ -95,7 +96,7 @@ func newTrainer(opt Options, files *dataset.Files, log *logrus.Logger, stop *ato
 	if err != nil && opt.Precision != precision.FP32 {
 		return nil, err
 	}
-	prec, err := precision.Resolve(opt.Precision, flags, precision.OneDNNOff())
+	prec, err := precision.Resolve(opt.Precision, flags, tfrt.OneDNNEnabled())
 	if err != nil {
 		return nil, err
 	}

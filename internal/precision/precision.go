@@ -9,6 +9,8 @@ import (
 	"os"
 	"slices"
 	"strings"
+
+	"cyclegan/internal/tfrt"
 )
 
 // The values of a -precision flag.
@@ -56,28 +58,17 @@ func HasBF16(flags []string) bool {
 	return false
 }
 
-// OneDNNEnv is the variable TensorFlow reads, when the library loads, to
-// turn its oneDNN kernels on or off. TensorFlow 2.21 turns them on by
-// default on CPUs with AVX512-VNNI, AVX512-BF16, AVX-VNNI or AMX, so on every
-// CPU with BF16Flags, unless this variable says otherwise.
-const OneDNNEnv = "TF_ENABLE_ONEDNN_OPTS"
-
-// OneDNNOff reports whether the environment turns oneDNN off.
-func OneDNNOff() bool {
-	v := strings.ToLower(os.Getenv(OneDNNEnv))
-	return v == "0" || v == "false"
-}
-
 // Resolve turns a -precision value into FP32 or BF16 for a CPU with the
-// given flags and oneDNN on or off: Auto picks BF16 where the CPU supports
-// it and oneDNN is on; BF16 on a CPU without support, or with oneDNN off,
-// is an error that says why.
-func Resolve(p string, flags []string, oneDNNOff bool) (string, error) {
+// given flags, in a process whose TensorFlow runs its oneDNN kernels or not
+// (tfrt.OneDNNEnabled): Auto picks BF16 where the CPU supports it and oneDNN
+// is on; BF16 on a CPU without support, or with oneDNN off, is an error that
+// says why.
+func Resolve(p string, flags []string, oneDNN bool) (string, error) {
 	switch p {
 	case FP32:
 		return FP32, nil
 	case Auto:
-		if HasBF16(flags) && !oneDNNOff {
+		if HasBF16(flags) && oneDNN {
 			return BF16, nil
 		}
 		return FP32, nil
@@ -86,8 +77,8 @@ func Resolve(p string, flags []string, oneDNNOff bool) (string, error) {
 			return "", fmt.Errorf("-precision bf16: this CPU has no bf16 arithmetic (none of the CPU flags %s); use -precision fp32 or auto",
 				strings.Join(BF16Flags, ", "))
 		}
-		if oneDNNOff {
-			return "", fmt.Errorf("-precision bf16 needs TensorFlow's oneDNN kernels, which %s=%s turns off", OneDNNEnv, os.Getenv(OneDNNEnv))
+		if !oneDNN {
+			return "", fmt.Errorf("-precision bf16 needs TensorFlow's oneDNN kernels, which are off in this process (%s=%q)", tfrt.OneDNNEnv, os.Getenv(tfrt.OneDNNEnv))
 		}
 		return BF16, nil
 	}

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"cyclegan/internal/tfrt"
 )
 
 func TestAutoPicksBF16OnlyWhereTheCPUHasIt(t *testing.T) {
@@ -17,7 +19,7 @@ func TestAutoPicksBF16OnlyWhereTheCPUHasIt(t *testing.T) {
 		{[]string{"amx_tile", "amx_bf16"}, BF16},
 		{nil, FP32},
 	} {
-		got, err := Resolve(Auto, c.flags, false)
+		got, err := Resolve(Auto, c.flags, true)
 		if err != nil || got != c.want {
 			t.Errorf("Resolve(auto, %v) = %q, %v; want %q", c.flags, got, err, c.want)
 		}
@@ -25,7 +27,7 @@ func TestAutoPicksBF16OnlyWhereTheCPUHasIt(t *testing.T) {
 }
 
 func TestBF16IsRefusedNamingTheMissingFlags(t *testing.T) {
-	_, err := Resolve(BF16, []string{"avx2", "fma", "avx512f"}, false)
+	_, err := Resolve(BF16, []string{"avx2", "fma", "avx512f"}, true)
 	if err == nil {
 		t.Fatal("bf16 accepted on a CPU without avx512_bf16 or amx_bf16")
 	}
@@ -34,32 +36,27 @@ func TestBF16IsRefusedNamingTheMissingFlags(t *testing.T) {
 			t.Errorf("error %q does not name %s", err, f)
 		}
 	}
-	if got, err := Resolve(BF16, []string{"avx512_bf16"}, false); err != nil || got != BF16 {
+	if got, err := Resolve(BF16, []string{"avx512_bf16"}, true); err != nil || got != BF16 {
 		t.Errorf("bf16 on an avx512_bf16 CPU: %q, %v", got, err)
 	}
-	if got, err := Resolve(FP32, []string{"avx512_bf16"}, false); err != nil || got != FP32 {
+	if got, err := Resolve(FP32, []string{"avx512_bf16"}, true); err != nil || got != FP32 {
 		t.Errorf("fp32 asked for on a bf16 CPU: %q, %v", got, err)
 	}
-	if _, err := Resolve("fp16", nil, false); err == nil {
+	if _, err := Resolve("fp16", nil, true); err == nil {
 		t.Error("an unknown precision was accepted")
 	}
 }
 
 func TestOneDNNTurnedOffMeansFP32ForAutoAndARefusalForBF16(t *testing.T) {
 	bf16CPU := []string{"avx512_bf16"}
-	if got, err := Resolve(Auto, bf16CPU, true); err != nil || got != FP32 {
+	if got, err := Resolve(Auto, bf16CPU, false); err != nil || got != FP32 {
 		t.Errorf("auto with oneDNN off: %q, %v; want fp32", got, err)
 	}
-	t.Setenv(OneDNNEnv, "0")
-	if !OneDNNOff() {
-		t.Errorf("%s=0 not seen as off", OneDNNEnv)
+	if got, err := Resolve(Auto, bf16CPU, true); err != nil || got != BF16 {
+		t.Errorf("auto with oneDNN on: %q, %v; want bf16", got, err)
 	}
-	if _, err := Resolve(BF16, bf16CPU, OneDNNOff()); err == nil || !strings.Contains(err.Error(), OneDNNEnv) {
-		t.Errorf("bf16 with oneDNN off: %v; want a refusal naming %s", err, OneDNNEnv)
-	}
-	t.Setenv(OneDNNEnv, "1")
-	if OneDNNOff() {
-		t.Errorf("%s=1 seen as off", OneDNNEnv)
+	if _, err := Resolve(BF16, bf16CPU, false); err == nil || !strings.Contains(err.Error(), tfrt.OneDNNEnv) {
+		t.Errorf("bf16 with oneDNN off: %v; want a refusal naming %s", err, tfrt.OneDNNEnv)
 	}
 }
 

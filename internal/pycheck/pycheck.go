@@ -12,6 +12,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
+
+	"cyclegan/internal/tfrt"
 )
 
 //go:embed check_savedmodel.py
@@ -100,8 +103,28 @@ func runEmbedded(name string, body []byte, req, resp any) error {
 }
 
 // RunJSON runs a Python script as `python SCRIPT REQUEST.json RESPONSE.json`
-// with req encoded as JSON, and decodes the response into resp.
+// with req encoded as JSON, and decodes the response into resp. The script
+// inherits this process's environment, so its TensorFlow runs the same
+// kernels as ours (tfrt.OneDNNEnv): a cross-check compares like with like.
 func RunJSON(scriptPath string, req, resp any) error {
+	return runJSON(scriptPath, req, resp, os.Environ())
+}
+
+// RunJSONAtDefaults is RunJSON with TensorFlow at its defaults, as a Python
+// user would run the script: without tfrt.OneDNNEnv, which our Go programs
+// set for themselves (tfrt.DefaultOneDNN) and their children inherit. The
+// benchmark's Python peer runs this way.
+func RunJSONAtDefaults(scriptPath string, req, resp any) error {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, tfrt.OneDNNEnv+"=") {
+			env = append(env, kv)
+		}
+	}
+	return runJSON(scriptPath, req, resp, env)
+}
+
+func runJSON(scriptPath string, req, resp any, env []string) error {
 	py, err := Python()
 	if err != nil {
 		return err
@@ -119,7 +142,7 @@ func RunJSON(scriptPath string, req, resp any) error {
 	if err := os.WriteFile(reqPath, data, 0o644); err != nil {
 		return err
 	}
-	if out, err := command(py, scriptPath, reqPath, respPath); err != nil {
+	if out, err := command(env, py, scriptPath, reqPath, respPath); err != nil {
 		return fmt.Errorf("%s: %w\n%s", filepath.Base(scriptPath), err, out)
 	}
 	data, err = os.ReadFile(respPath)
@@ -140,16 +163,18 @@ func SavedModelCLI(dir string) (string, error) {
 		return "", err
 	}
 	cli := filepath.Join(filepath.Dir(py), "saved_model_cli")
-	out, err := command(cli, "show", "--all", "--dir", dir)
+	out, err := command(os.Environ(), cli, "show", "--all", "--dir", dir)
 	if err != nil {
 		return out, fmt.Errorf("saved_model_cli show --all --dir %s: %w\n%s", dir, err, out)
 	}
 	return out, nil
 }
 
-func command(name string, args ...string) (string, error) {
+// command runs a program of the venv with env and TensorFlow's INFO logs
+// and GPUs hidden.
+func command(env []string, name string, args ...string) (string, error) {
 	cmd := exec.Command(name, args...)
-	cmd.Env = append(os.Environ(), "TF_CPP_MIN_LOG_LEVEL=2", "CUDA_VISIBLE_DEVICES=")
+	cmd.Env = append(env, "TF_CPP_MIN_LOG_LEVEL=2", "CUDA_VISIBLE_DEVICES=")
 	var buf bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &buf, &buf
 	err := cmd.Run()

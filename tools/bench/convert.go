@@ -126,7 +126,7 @@ func benchConvert(o Options, c benchConfig, work, peer string, log *logrus.Logge
 			req := map[string]any{"mode": "convert", "model": model, "direction": cyclegan.SigWoman2Man,
 				"images": paths, "out": out, "warmup": 1}
 			var resp pyConvert
-			if err := pycheck.RunJSON(peer, req, &resp); err != nil {
+			if err := pycheck.RunJSONAtDefaults(peer, req, &resp); err != nil {
 				return r, err
 			}
 			ips := float64(resp.Images) / resp.Seconds

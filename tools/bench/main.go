@@ -60,7 +60,7 @@ type Result struct {
 	Unit   string  `json:"unit"`
 
 	Precision   string  `json:"precision,omitempty"`
-	GoOneDNN    bool    `json:"go_onednn,omitempty"` // the Go trainer ran with TF_ENABLE_ONEDNN_OPTS=1
+	GoOneDNN    bool    `json:"go_onednn"` // the Go side ran TensorFlow's oneDNN kernels (the programs' default)
 	DataWaitPct float64 `json:"data_wait_pct"`
 	// GoOverheadPct is the share of a Go step outside the session run and
 	// the data wait: feeds, fetches, the image pool, bookkeeping.
@@ -87,7 +87,6 @@ type Result struct {
 // Options configures a benchmark run (see the flags in run).
 type Options struct {
 	JSON, Quick, Trace  bool
-	GoOneDNN            bool // run the Go trainer with TF_ENABLE_ONEDNN_OPTS=1
 	Rounds              int
 	Precision           string // resolved to fp32 or bf16 before measuring
 	IntraOp, InterOp    int
@@ -99,6 +98,9 @@ type Options struct {
 func main() {
 	log := logrus.New()
 	log.SetOutput(os.Stderr)
+	if err := tfrt.DefaultOneDNN(); err != nil {
+		log.WithError(err).Warn("oneDNN stays off")
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, log))
 }
 
@@ -118,7 +120,6 @@ func run(args []string, stdout io.Writer, log *logrus.Logger) int {
 	fs.IntVar(&o.InterOp, "inter-op-threads", 0, "TensorFlow inter-op threads for the Go side (0: TensorFlow's choice)")
 	fs.StringVar(&o.Work, "work", "", "scratch `DIR` (default: a temporary one, removed at the end)")
 	fs.BoolVar(&o.Trace, "trace", true, "where a config's Go step reaches under half the MatMul ceiling, trace one step and show the time by op type")
-	fs.BoolVar(&o.GoOneDNN, "go-onednn", false, "run the Go trainer with TF_ENABLE_ONEDNN_OPTS=1 (TensorFlow reads it when it loads; it is off by default on CPUs without VNNI, BF16 or AMX); the Python peer stays at its default")
 	fs.StringVar(&o.Only, "only", "", "comma-separated config names to run (e.g. train-64,convert-64); empty: all")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
@@ -181,7 +182,7 @@ func benchmark(o Options, log *logrus.Logger) ([]Result, error) {
 	if err != nil && o.Precision != precision.FP32 {
 		return nil, err
 	}
-	if o.Precision, err = precision.Resolve(o.Precision, flags, precision.OneDNNOff()); err != nil {
+	if o.Precision, err = precision.Resolve(o.Precision, flags, tfrt.OneDNNEnabled()); err != nil {
 		return nil, err
 	}
 	work := o.Work

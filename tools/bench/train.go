@@ -18,7 +18,6 @@ import (
 
 	"cyclegan/graph"
 	"cyclegan/graph/cyclegan"
-	"cyclegan/internal/precision"
 	"cyclegan/internal/pycheck"
 	"cyclegan/internal/tfrt"
 	"cyclegan/tools/faces"
@@ -96,9 +95,6 @@ func runGoTrainer(o Options, c benchConfig, work, bin string, round int) (goRun,
 		"-precision", o.Precision, "-intra-op-threads", strconv.Itoa(o.IntraOp), "-inter-op-threads", strconv.Itoa(o.InterOp),
 		"-timings", timings}
 	cmd := exec.Command(bin, args...)
-	if o.GoOneDNN {
-		cmd.Env = append(os.Environ(), precision.OneDNNEnv+"=1")
-	}
 	var log bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &log, &log
 	if err := cmd.Run(); err != nil {
@@ -148,7 +144,7 @@ func runPyTrainer(c benchConfig, peer string) (pyTrain, error) {
 	req := map[string]any{"mode": "train", "size": c.Size, "ngf": m.NGF, "blocks": m.Blocks, "ndf": m.NDF,
 		"dlayers": m.DLayers, "upsample": m.Upsample, "warmup": c.Warmup, "steps": c.Steps, "seed": 1}
 	var resp pyTrain
-	if err := pycheck.RunJSON(peer, req, &resp); err != nil {
+	if err := pycheck.RunJSONAtDefaults(peer, req, &resp); err != nil {
 		return resp, err
 	}
 	if len(resp.StepMS) != c.Steps {
@@ -160,7 +156,7 @@ func runPyTrainer(c benchConfig, peer string) (pyTrain, error) {
 // benchTrain measures config c: Go and Python runs alternate, -rounds
 // times each, and the medians are taken over every timed step.
 func benchTrain(o Options, c benchConfig, work, bin, peer string, log *logrus.Logger) (Result, error) {
-	r := Result{Kind: "train", Config: c.Name, Unit: "ms/step", Precision: o.Precision, GoOneDNN: o.GoOneDNN}
+	r := Result{Kind: "train", Config: c.Name, Unit: "ms/step", Precision: o.Precision, GoOneDNN: tfrt.OneDNNEnabled()}
 	var goSteps, pySteps []float64
 	var wait, run, total float64
 	var loads []string
