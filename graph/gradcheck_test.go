@@ -56,14 +56,11 @@ func TestLayerAndLossGradientsMatchFiniteDifferences(t *testing.T) {
 		{"nearest resize then conv", []int64{1, 3, 4, 3}, func(b *Builder, x tf.Output) tf.Output {
 			return b.ResizeConv2D("u", x, Conv{Filters: 2, Kernel: 3, Stride: 2, Bias: true, Init: Normal(0, 0.5)})
 		}},
-		{"instance norm, affine", []int64{2, 4, 5, 3}, func(b *Builder, x tf.Output) tf.Output {
-			// Non-trivial scale and offset, so their gradients are tested
-			// away from the initial ones and zeros.
-			y := b.InstanceNorm("in", x, true)
-			return op.Mul(b.Scope("m"), y, target(b, 2, 4, 5, 3))
-		}},
-		{"instance norm, no affine", []int64{2, 4, 5, 3}, func(b *Builder, x tf.Output) tf.Output {
-			return b.InstanceNorm("in", x, false)
+		// InstanceNorm runs as FusedBatchNormV3, which has no double
+		// kernel: its definition is checked here, and
+		// TestInstanceNormEqualsItsDefinition holds the fused op to it.
+		{"instance norm, by its definition", []int64{2, 4, 5, 3}, func(b *Builder, x tf.Output) tf.Output {
+			return instanceNormDefinition(b, x)
 		}},
 		{"relu", []int64{2, 3, 3, 2}, func(b *Builder, x tf.Output) tf.Output { return b.ReLU(x) }},
 		{"leaky relu 0.2", []int64{2, 3, 3, 2}, func(b *Builder, x tf.Output) tf.Output { return b.LeakyReLU(x, 0.2) }},
@@ -167,4 +164,88 @@ func TestGradientsRefuseAnUnusedVariable(t *testing.T) {
 		t.Fatal("Gradients with a variable the loss does not use: no error")
 	}
 	t.Log(err)
+}
+
+// instanceNormDefinition is instance normalization written out: per image
+// and channel, (x - mean) / sqrt(variance + eps) over H and W, from ops with
+// C++ gradients (Mean, SquaredDifference, Rsqrt).
+func instanceNormDefinition(b *Builder, x tf.Output) tf.Output {
+	s := b.Scope("definition")
+	axes := op.Const(s.SubScope("axes"), []int32{1, 2})
+	mean := op.Mean(s.SubScope("mean"), x, axes, op.MeanKeepDims(true))
+	variance := op.Mean(s.SubScope("variance"), op.SquaredDifference(s, x, mean), axes, op.MeanKeepDims(true))
+	return op.Mul(s, op.Sub(s, x, mean), op.Rsqrt(s, op.Add(s, variance, b.Scalar(InstanceNormEpsilon))))
+}
+
+// TestInstanceNormEqualsItsDefinition holds the fused InstanceNorm (float32
+// only) to instanceNormDefinition, whose gradient the finite-difference
+// check covers: values, and the gradients of sum(y * w) for a random w with
+// respect to x and to the affine scale and offset, on shapes with one and
+// several images, odd sides, and the batch unknown to the graph.
+func TestInstanceNormEqualsItsDefinition(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		shape  []int64
+		affine bool
+	}{
+		{"one image", []int64{1, 5, 7, 3}, false},
+		{"three images", []int64{3, 4, 4, 2}, false},
+		{"two images, odd sides, affine", []int64{2, 9, 5, 4}, true},
+		{"one image, 64 channels", []int64{1, 6, 6, 64}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := NewBuilder(tf.Float, 3)
+			x := b.Placeholder("x", tf.Float, -1, tc.shape[1], tc.shape[2], tc.shape[3])
+			fused := b.InstanceNorm("in", x, tc.affine)
+			want := instanceNormDefinition(b, x)
+			params := []tf.Output{x}
+			if tc.affine {
+				vs := b.Variables()
+				scale, offset := vs[0].Read, vs[1].Read
+				a := b.Scope("affine_definition")
+				want = op.Add(a, op.Mul(a, want, scale), offset)
+				params = append(params, scale, offset)
+			}
+			if got := fused.Shape(); got.NumDimensions() != 4 || got.Size(3) != tc.shape[3] {
+				t.Fatalf("static shape %v: want [?, %d, %d, %d]", got, tc.shape[1], tc.shape[2], tc.shape[3])
+			}
+			w := b.Placeholder("w", tf.Float, tc.shape...)
+			ls := b.Scope("loss")
+			lossOf := func(name string, y tf.Output) tf.Output {
+				return op.Sum(ls.SubScope(name), op.Mul(ls.SubScope(name), y, w), op.Const(ls.SubScope(name+"_axes"), []int32{0, 1, 2, 3}))
+			}
+			gotGrads, err := b.GradientsOf("grad_fused", lossOf("fused", fused), params)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantGrads, err := b.GradientsOf("grad_definition", lossOf("definition", want), params)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sess := newSession(t, b)
+			r := rand.New(rand.NewSource(11))
+			// An offset and scale per image and channel, as conv outputs have.
+			xv := randTensor(t, r, tf.Float, 3, tc.shape...)
+			vals := flat(t, xv)
+			for i := range vals {
+				vals[i] += float64(i%int(tc.shape[3])) - 1
+			}
+			feeds := map[tf.Output]*tf.Tensor{x: tensorOf(t, tf.Float, vals, tc.shape...), w: randTensor(t, r, tf.Float, 1, tc.shape...)}
+			out := run(t, sess, feeds, append(append([]tf.Output{fused, want}, gotGrads...), wantGrads...))
+			if d := maxAbsDiff(flat(t, out[0]), flat(t, out[1])); d > 1e-5 {
+				t.Errorf("values differ from the definition by %.3g", d)
+			}
+			k := len(params)
+			for i := 0; i < k; i++ {
+				got, want := flat(t, out[2+i]), flat(t, out[2+k+i])
+				scale := 0.0
+				for _, v := range want {
+					scale = math.Max(scale, math.Abs(v))
+				}
+				if d := maxAbsDiff(got, want); d > 1e-5+1e-5*scale {
+					t.Errorf("gradient %d differs from the definition's by %.3g (largest %.3g)", i, d, scale)
+				}
+			}
+		})
+	}
 }

@@ -145,18 +145,33 @@ func (b *Builder) ResizeConv2D(name string, x tf.Output, c Conv) tf.Output {
 // InstanceNormEpsilon is added to the variance, as in PyTorch's InstanceNorm2d.
 const InstanceNormEpsilon = 1e-5
 
-// InstanceNorm normalizes each image and channel of NHWC x over H and W,
-// composed from ops with C++ gradients (Mean, SquaredDifference, Rsqrt).
-// With affine, a learned per-channel scale (init 1) and offset (init 0)
-// follow.
+// InstanceNorm normalizes each image and channel of NHWC x over H and W.
+// It runs as one FusedBatchNormV3 in training mode (one pass each way, with
+// a C++ gradient, and only x kept for back-propagation), which normalizes
+// every channel over N, H and W: moving the batch next to the channels,
+// [N,H,W,C] -> [1,H,W,N*C], makes each image's channel a channel of its
+// own. For one image the transposes are reshapes. With affine, a learned
+// per-channel scale (init 1) and offset (init 0) follow.
 func (b *Builder) InstanceNorm(name string, x tf.Output, affine bool) tf.Output {
 	l := b.Sub(name)
-	s := l.Scope("moments")
-	axes := op.Const(s.SubScope("axes"), []int32{1, 2})
-	mean := op.Mean(s.SubScope("mean"), x, axes, op.MeanKeepDims(true))
-	variance := op.Mean(s.SubScope("variance"), op.SquaredDifference(s, x, mean), axes, op.MeanKeepDims(true))
-	n := l.Scope("normalize")
-	y := op.Mul(n, op.Sub(n, x, mean), op.Rsqrt(n, op.Add(n, variance, l.Scalar(InstanceNormEpsilon))))
+	s := l.Scope("fused")
+	hwnc := op.Transpose(s.SubScope("to_hwnc"), x, op.Const(s.SubScope("to_hwnc_perm"), []int32{1, 2, 0, 3}))
+	shape := op.Shape(s.SubScope("hwnc_shape"), hwnc, op.ShapeOutType(tf.Int32))
+	dim := func(name string, i int32) tf.Output {
+		return op.StridedSlice(s.SubScope(name), shape, op.Const(s.SubScope(name+"_begin"), []int32{i}),
+			op.Const(s.SubScope(name+"_end"), []int32{i + 1}), op.Const(s.SubScope(name+"_stride"), []int32{1}))
+	}
+	nc := op.Mul(s.SubScope("nc"), dim("n", 2), dim("c", 3))
+	flatShape := op.ConcatV2(s.SubScope("flat_shape"), []tf.Output{op.Const(s.SubScope("one"), []int32{1}), dim("h", 0), dim("w", 1), nc},
+		op.Const(s.SubScope("axis"), int32(0)))
+	flat := op.Reshape(s.SubScope("flat"), hwnc, flatShape)
+	ones := op.Fill(s.SubScope("ones"), nc, op.Const(s.SubScope("one_f"), float32(1)))
+	zeros := op.Fill(s.SubScope("zeros"), nc, op.Const(s.SubScope("zero_f"), float32(0)))
+	none := op.Const(s.SubScope("none"), []float32{})
+	norm, _, _, _, _, _ := op.FusedBatchNormV3(s, flat, ones, zeros, none, none,
+		op.FusedBatchNormV3Epsilon(InstanceNormEpsilon), op.FusedBatchNormV3IsTraining(true))
+	back := op.Reshape(s.SubScope("unflat"), norm, shape)
+	y := op.Transpose(s.SubScope("to_nhwc"), back, op.Const(s.SubScope("to_nhwc_perm"), []int32{2, 0, 1, 3}))
 	if !affine {
 		return y
 	}
