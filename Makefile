@@ -22,15 +22,12 @@ PYTHON     := $(VENV)/bin/python
 
 # The link and load paths for the chosen prefix. -ltensorflow comes from the
 # Go bindings, -ltensorflow_framework from internal/tfrt; the rpath lets built
-# binaries run without LD_LIBRARY_PATH. TF_ENABLE_ONEDNN_OPTS=1 is what our
-# programs give themselves (tfrt.DefaultOneDNN); set here, the tests run the
-# same kernels in-process. A user's TF_ENABLE_ONEDNN_OPTS=0 still wins.
+# binaries run without LD_LIBRARY_PATH.
 ENV := CGO_CFLAGS="-I$(PREFIX)/include" \
 	CGO_LDFLAGS="-L$(PREFIX)/lib -Wl,-rpath,$(PREFIX)/lib" \
 	LD_LIBRARY_PATH="$(PREFIX)/lib$${LD_LIBRARY_PATH:+:$$LD_LIBRARY_PATH}" \
 	CYCLEGAN_PYTHON="$(PYTHON)" \
-	TF_CPP_MIN_LOG_LEVEL="$${TF_CPP_MIN_LOG_LEVEL:-1}" \
-	TF_ENABLE_ONEDNN_OPTS="$${TF_ENABLE_ONEDNN_OPTS:-1}"
+	TF_CPP_MIN_LOG_LEVEL="$${TF_CPP_MIN_LOG_LEVEL:-1}"
 
 GO ?= go
 
@@ -50,7 +47,6 @@ env: tf
 	@echo 'export LD_LIBRARY_PATH="$(PREFIX)/lib$${LD_LIBRARY_PATH:+:$$LD_LIBRARY_PATH}"'
 	@echo 'export CYCLEGAN_PYTHON="$(PYTHON)"'
 	@echo 'export TF_CPP_MIN_LOG_LEVEL="$${TF_CPP_MIN_LOG_LEVEL:-1}"'
-	@echo 'export TF_ENABLE_ONEDNN_OPTS="$${TF_ENABLE_ONEDNN_OPTS:-1}"'
 
 build: tf
 	$(ENV) $(GO) build ./...

@@ -36,9 +36,6 @@ func main() {
 	log := logrus.New()
 	log.SetOutput(os.Stderr)
 	log.SetFormatter(&logrus.TextFormatter{FullTimestamp: true})
-	if err := tfrt.DefaultOneDNN(); err != nil {
-		log.WithError(err).Warn("oneDNN stays off")
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	go func() {
 		<-ctx.Done()

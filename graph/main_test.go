@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"testing"
+
+	"cyclegan/internal/tfrt"
 )
 
 // helperEnv, when set, makes the test binary act as a child process of a
@@ -15,6 +17,11 @@ import (
 const helperEnv = "GRAPH_TEST_HELPER"
 
 func TestMain(m *testing.M) {
+	// The kernels the training program runs (tfrt.DefaultOneDNN).
+	if err := tfrt.DefaultOneDNN(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
 	switch mode := os.Getenv(helperEnv); mode {
 	case "":
 		os.Exit(m.Run())

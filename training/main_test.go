@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"cyclegan/internal/tfrt"
 	"cyclegan/tools/faces"
 
 	"github.com/sirupsen/logrus"
@@ -19,6 +20,11 @@ import (
 const helperEnv = "TRAINING_TEST_HELPER"
 
 func TestMain(m *testing.M) {
+	// The kernels the training program runs (tfrt.DefaultOneDNN).
+	if err := tfrt.DefaultOneDNN(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
 	if os.Getenv(helperEnv) == "train" {
 		os.Exit(run(strings.Split(os.Getenv("TRAINING_ARGS"), "\n"), newLogger(os.Stderr)))
 	}

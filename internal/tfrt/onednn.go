@@ -9,6 +9,7 @@ import "C"
 import (
 	"fmt"
 	"os"
+	"strings"
 	"syscall"
 )
 
@@ -22,15 +23,23 @@ const OneDNNEnv = "TF_ENABLE_ONEDNN_OPTS"
 // kernels (the _Mkl* ops and their graph rewrites).
 func OneDNNEnabled() bool { return bool(C.cyclegan_tf_is_mkl_enabled()) }
 
+// defaultedEnv marks an OneDNNEnv that DefaultOneDNN set, not the user.
+const defaultedEnv = "CYCLEGAN_ONEDNN_DEFAULTED"
+
 // DefaultOneDNN gives the calling program oneDNN by default: when OneDNNEnv
 // is unset it sets it to 1 and re-executes the program (same executable,
 // arguments and otherwise the same environment), because TensorFlow has
 // already read the variable by the time Go code runs. It returns without
 // re-executing when the variable is set, whatever its value: a user's
 // TF_ENABLE_ONEDNN_OPTS=0 turns the kernels off as TensorFlow documents.
-// Call it first thing in main, never from a library or a test, and before
-// any goroutine or file that must not be lost: on success it does not
-// return.
+// Call it first thing in main (or a test package's TestMain, to test with
+// the program's kernels), never from a library, and before any goroutine
+// or file that must not be lost: on success it does not return.
+//
+// Training calls it: its step ran faster and in far less memory with
+// oneDNN on this CPU (see BENCHMARKS.md). Conversion does not: there
+// oneDNN's convolutions with weights read from variables ran 2.3 to 2.6
+// times slower than TensorFlow's default kernels.
 func DefaultOneDNN() error {
 	if _, set := os.LookupEnv(OneDNNEnv); set {
 		return nil
@@ -39,9 +48,25 @@ func DefaultOneDNN() error {
 	if err != nil {
 		return fmt.Errorf("turn on oneDNN: find this program to re-execute it: %w", err)
 	}
-	env := append(os.Environ(), OneDNNEnv+"=1")
+	env := append(os.Environ(), OneDNNEnv+"=1", defaultedEnv+"=1")
 	if err := syscall.Exec(exe, os.Args, env); err != nil {
 		return fmt.Errorf("turn on oneDNN: re-execute %s with %s=1: %w", exe, OneDNNEnv, err)
 	}
 	return nil // not reached
+}
+
+// ChildEnv is this process's environment for a child program that picks its
+// own oneDNN default: without the OneDNNEnv that DefaultOneDNN set (a value
+// the user set stays).
+func ChildEnv() []string {
+	if os.Getenv(defaultedEnv) == "" {
+		return os.Environ()
+	}
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, OneDNNEnv+"=") && !strings.HasPrefix(kv, defaultedEnv+"=") {
+			env = append(env, kv)
+		}
+	}
+	return env
 }

@@ -17,21 +17,29 @@ func TestMain(m *testing.M) {
 			os.Stdout.WriteString("error: " + err.Error() + "\n")
 			os.Exit(1)
 		}
-		os.Stdout.WriteString("env=" + os.Getenv(OneDNNEnv) + " enabled=" + map[bool]string{true: "true", false: "false"}[OneDNNEnabled()] + "\n")
+		child := "unset"
+		for _, kv := range ChildEnv() {
+			if v, ok := strings.CutPrefix(kv, OneDNNEnv+"="); ok {
+				child = v
+			}
+		}
+		os.Stdout.WriteString("env=" + os.Getenv(OneDNNEnv) + " enabled=" + map[bool]string{true: "true", false: "false"}[OneDNNEnabled()] + " child=" + child + "\n")
 		os.Exit(0)
 	}
 	os.Exit(m.Run())
 }
 
+// A child's environment (ChildEnv) keeps what the user set and drops what
+// DefaultOneDNN set, so that the child picks its own default.
 func TestDefaultOneDNNTurnsTheKernelsOnUnlessTheEnvironmentSaysOtherwise(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		env  []string // added to the child's environment
 		want string
 	}{
-		{"unset: re-executed with the kernels on", nil, "env=1 enabled=true"},
-		{"0: left off", []string{OneDNNEnv + "=0"}, "env=0 enabled=false"},
-		{"1: on without re-executing", []string{OneDNNEnv + "=1"}, "env=1 enabled=true"},
+		{"unset: re-executed with the kernels on", nil, "env=1 enabled=true child=unset"},
+		{"0: left off", []string{OneDNNEnv + "=0"}, "env=0 enabled=false child=0"},
+		{"1: on without re-executing", []string{OneDNNEnv + "=1"}, "env=1 enabled=true child=1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cmd := exec.Command(os.Args[0], "-test.run=^$")

@@ -1,18 +1,18 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
-	"image"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"time"
 
 	"cyclegan/graph"
 	"cyclegan/graph/cyclegan"
-	"cyclegan/internal/imageio"
 	"cyclegan/internal/pycheck"
-	"cyclegan/internal/serving"
+	"cyclegan/internal/tfrt"
 	"cyclegan/tools/faces"
 
 	"github.com/sirupsen/logrus"
@@ -53,44 +53,49 @@ func convertImages(c benchConfig, work string) ([]string, error) {
 	return paths, nil
 }
 
-// goConvert converts the images one at a time as the converter does: read,
-// decode, translate, encode PNG, write. It returns images/s after one
-// warm-up image.
-func goConvert(o Options, model string, paths []string, out string) (float64, error) {
-	m, err := serving.LoadModel(model, []string{cyclegan.SigWoman2Man}, graph.SessionConfig{IntraOpThreads: o.IntraOp, InterOpThreads: o.InterOp})
+// goConvert runs the converter as users run it (./convert: its decode,
+// batch, translate and encode pipeline, at its default settings and
+// oneDNN default), once on the first image alone and once on all of them,
+// and returns the images/s past the first: (n-1) / (elapsed(n) -
+// elapsed(1)), elapsed being the converter's own wall time once its model
+// is loaded. The first session run (graph optimization) is in both and
+// cancels out, as the Python peer's warm-up image is outside its timing.
+func goConvert(o Options, bin, model string, paths []string, out string) (float64, error) {
+	if len(paths) < 2 {
+		return 0, fmt.Errorf("convert: %d images, want at least 2", len(paths))
+	}
+	run := func(in string) (time.Duration, error) {
+		os.RemoveAll(out)
+		args := []string{"-model", model, "-dir", cyclegan.SigWoman2Man, "-in", in, "-out", out,
+			"-intra-op-threads", strconv.Itoa(o.IntraOp), "-inter-op-threads", strconv.Itoa(o.InterOp)}
+		cmd := exec.Command(bin, args...)
+		cmd.Env = tfrt.ChildEnv()
+		log, err := cmd.CombinedOutput()
+		if err != nil {
+			return 0, fmt.Errorf("%s %v: %w\n%s", bin, args, err, log)
+		}
+		m := doneElapsed.FindSubmatch(log)
+		if m == nil {
+			return 0, fmt.Errorf("%s %v: no \"done ... elapsed=\" in its log:\n%s", bin, args, log)
+		}
+		return time.ParseDuration(string(m[1]))
+	}
+	one, err := run(paths[0])
 	if err != nil {
 		return 0, err
 	}
-	defer m.Close()
-	if err := os.MkdirAll(out, 0o755); err != nil {
+	all, err := run(filepath.Dir(paths[0]))
+	if err != nil {
 		return 0, err
 	}
-	one := func(i int, path string) error {
-		img, err := imageio.DecodeFile(path, 0)
-		if err != nil {
-			return err
-		}
-		res, err := m.Translate(cyclegan.SigWoman2Man, []*image.NRGBA{img})
-		if err != nil {
-			return err
-		}
-		var buf bytes.Buffer
-		if err := imageio.EncodePNG(&buf, res[0]); err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(out, fmt.Sprintf("%04d.png", i)), buf.Bytes(), 0o644)
+	if all <= one {
+		return 0, fmt.Errorf("convert: %d images took %v, the first alone %v", len(paths), all, one)
 	}
-	if err := one(0, paths[0]); err != nil { // warm-up
-		return 0, err
-	}
-	start := time.Now()
-	for i, p := range paths {
-		if err := one(i, p); err != nil {
-			return 0, err
-		}
-	}
-	return float64(len(paths)) / time.Since(start).Seconds(), nil
+	return float64(len(paths)-1) / (all - one).Seconds(), nil
 }
+
+// doneElapsed finds the converter's wall time in its closing log line.
+var doneElapsed = regexp.MustCompile(`msg=done .*elapsed=(\S+)`)
 
 // pyConvert is the peer's answer to a conversion request.
 type pyConvert struct {
@@ -98,7 +103,7 @@ type pyConvert struct {
 	Images  int     `json:"images"`
 }
 
-func benchConvert(o Options, c benchConfig, work, peer string, log *logrus.Logger) (Result, error) {
+func benchConvert(o Options, c benchConfig, work, converter, peer string, log *logrus.Logger) (Result, error) {
 	r := Result{Kind: "convert", Config: fmt.Sprintf("%dx%d ngf%d %dblk", c.Size, c.Size, c.NGF, c.Blocks), Unit: "images/s"}
 	model, err := exportRandom(c, work)
 	if err != nil {
@@ -115,7 +120,7 @@ func benchConvert(o Options, c benchConfig, work, peer string, log *logrus.Logge
 			loads = append(loads, loadAvg())
 			out := filepath.Join(work, fmt.Sprintf("converted-%s-%d", side, c.Size))
 			if side == "go" {
-				ips, err := goConvert(o, model, paths, out)
+				ips, err := goConvert(o, converter, model, paths, out)
 				if err != nil {
 					return r, err
 				}

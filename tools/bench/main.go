@@ -60,7 +60,7 @@ type Result struct {
 	Unit   string  `json:"unit"`
 
 	Precision   string  `json:"precision,omitempty"`
-	GoOneDNN    bool    `json:"go_onednn"` // the Go side ran TensorFlow's oneDNN kernels (the programs' default)
+	GoOneDNN    bool    `json:"go_onednn,omitempty"` // train: the Go trainer ran TensorFlow's oneDNN kernels (its default)
 	DataWaitPct float64 `json:"data_wait_pct"`
 	// GoOverheadPct is the share of a Go step outside the session run and
 	// the data wait: feeds, fetches, the image pool, bookkeeping.
@@ -218,7 +218,7 @@ func benchmark(o Options, log *logrus.Logger) ([]Result, error) {
 			continue
 		}
 		if trainer == "" {
-			if trainer, err = buildTrainer(work); err != nil {
+			if trainer, err = buildProgram(work, "training"); err != nil {
 				return nil, err
 			}
 		}
@@ -237,11 +237,17 @@ func benchmark(o Options, log *logrus.Logger) ([]Result, error) {
 		}
 		results = append(results, r)
 	}
+	var converter string
 	for _, c := range configs(o) {
 		if c.ConvertImages == 0 || !selected(o, "convert", c) {
 			continue
 		}
-		r, err := benchConvert(o, c, work, peer, log)
+		if converter == "" {
+			if converter, err = buildProgram(work, "convert"); err != nil {
+				return nil, err
+			}
+		}
+		r, err := benchConvert(o, c, work, converter, peer, log)
 		if err != nil {
 			return nil, fmt.Errorf("convert %s: %w", c.Name, err)
 		}

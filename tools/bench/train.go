@@ -42,18 +42,19 @@ func moduleRoot() string {
 	return filepath.Join(filepath.Dir(file), "..", "..")
 }
 
-// buildTrainer builds ./training and returns the binary's path. It lives in
-// the user's cache directory, so that go build finds it up to date on the
-// next run instead of linking it again.
-func buildTrainer(work string) (string, error) {
-	bin := filepath.Join(work, "training")
+// buildProgram builds the module's command ./name (training or convert)
+// and returns the binary's path. It lives in the user's cache directory, so
+// that go build finds it up to date on the next run instead of linking it
+// again.
+func buildProgram(work, name string) (string, error) {
+	bin := filepath.Join(work, name)
 	if dir, err := os.UserCacheDir(); err == nil {
-		bin = filepath.Join(dir, "cyclegan-bench", "training")
+		bin = filepath.Join(dir, "cyclegan-bench", name)
 	}
-	cmd := exec.Command("go", "build", "-o", bin, "./training")
+	cmd := exec.Command("go", "build", "-o", bin, "./"+name)
 	cmd.Dir = moduleRoot()
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build ./training: %w\n%s", err, out)
+		return "", fmt.Errorf("go build ./%s: %w\n%s", name, err, out)
 	}
 	return bin, nil
 }
@@ -95,6 +96,7 @@ func runGoTrainer(o Options, c benchConfig, work, bin string, round int) (goRun,
 		"-precision", o.Precision, "-intra-op-threads", strconv.Itoa(o.IntraOp), "-inter-op-threads", strconv.Itoa(o.InterOp),
 		"-timings", timings}
 	cmd := exec.Command(bin, args...)
+	cmd.Env = tfrt.ChildEnv() // the trainer picks its own oneDNN default
 	var log bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &log, &log
 	if err := cmd.Run(); err != nil {

@@ -68,9 +68,6 @@ func main() {
 	log := logrus.New()
 	log.SetOutput(os.Stderr)
 	log.SetFormatter(&logrus.TextFormatter{FullTimestamp: true})
-	if err := tfrt.DefaultOneDNN(); err != nil {
-		log.WithError(err).Warn("oneDNN stays off")
-	}
 	if err := run(os.Args[1:], os.Stdout, log); err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
 			log.WithError(err).Error("evaluation failed")
