@@ -156,9 +156,9 @@ func configs(o Options) []benchConfig {
 		return []benchConfig{{Name: "32x32 ngf8 1blk", Size: 32, NGF: 8, Blocks: 1, Warmup: 1, Steps: 1, ConvertImages: 2}}
 	}
 	return []benchConfig{
-		{Name: "64x64 ngf32 6blk", Size: 64, NGF: 32, Blocks: 6, Warmup: o.Warmup, Steps: o.Steps, ConvertImages: 16},
+		{Name: "64x64 ngf32 6blk", Size: 64, NGF: 32, Blocks: 6, Warmup: o.Warmup, Steps: o.Steps, ConvertImages: 64},
 		{Name: "128x128 ngf64 6blk", Size: 128, NGF: 64, Blocks: 6, Warmup: o.Warmup, Steps: o.Steps},
-		{Name: "256x256 ngf64 9blk", Size: 256, NGF: 64, Blocks: 9, Warmup: o.RefWarmup, Steps: o.RefSteps, ConvertImages: 4},
+		{Name: "256x256 ngf64 9blk", Size: 256, NGF: 64, Blocks: 9, Warmup: o.RefWarmup, Steps: o.RefSteps, ConvertImages: 8},
 	}
 }
 
