@@ -10,6 +10,7 @@ import (
 	"cyclegan/graph/cyclegan"
 	"cyclegan/internal/imageio"
 	"cyclegan/internal/pycheck"
+	"cyclegan/internal/tfrt"
 	"cyclegan/tools/faces"
 )
 
@@ -47,9 +48,12 @@ func TestConvertedImagesEqualPythonTensorFlowsSignatureOutputWithinOneLevel(t *t
 			for rel, img := range inputs {
 				writeImage(t, filepath.Join(in, rel), img)
 			}
-			code, log := runConvert(t, append([]string{"-dir", tc.dir, "-model", model, "-in", in, "-out", out}, tc.args...)...)
+			code, log := runConvertProgram(t, append([]string{"-dir", tc.dir, "-model", model, "-in", in, "-out", out}, tc.args...)...)
 			if code != 0 {
 				t.Fatalf("exit status %d, want 0:\n%s", code, log)
+			}
+			if _, set := os.LookupEnv(tfrt.OneDNNEnv); !set && !strings.Contains(log, "onednn=true") {
+				t.Errorf("the converter did not run with its default oneDNN kernels:\n%s", log)
 			}
 			if !strings.Contains(log, "converted=8") || !strings.Contains(log, "failed=0") || !strings.Contains(log, "images_per_s=") {
 				t.Errorf("the summary does not say 8 converted, 0 failed and images/s:\n%s", log)

@@ -36,6 +36,10 @@ func main() {
 	log := logrus.New()
 	log.SetOutput(os.Stderr)
 	log.SetFormatter(&logrus.TextFormatter{FullTimestamp: true})
+	// A converter never changes its weights once loaded.
+	if err := tfrt.DefaultOneDNN(true); err != nil {
+		log.WithError(err).Warn("oneDNN stays off")
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	go func() {
 		<-ctx.Done()

@@ -3,17 +3,21 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"image"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
 	"cyclegan/graph"
 	"cyclegan/graph/cyclegan"
 	"cyclegan/internal/imageio"
+	"cyclegan/internal/tfrt"
 	"cyclegan/tools/faces"
 
 	tf "github.com/galeone/tensorflow/tensorflow/go"
@@ -29,7 +33,21 @@ var shared struct {
 	err  error
 }
 
+// programEnv makes the test binary act as the convert program itself, with
+// the arguments in CONVERT_TEST_ARGS (one per line) and the program's own
+// oneDNN default; see runConvertProgram.
+const programEnv = "CONVERT_TEST_PROGRAM"
+
 func TestMain(m *testing.M) {
+	if os.Getenv(programEnv) != "" {
+		if err := tfrt.DefaultOneDNN(true); err != nil { // as main does
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		log := logrus.New()
+		log.SetFormatter(&logrus.TextFormatter{DisableTimestamp: true})
+		os.Exit(run(context.Background(), strings.Split(os.Getenv("CONVERT_TEST_ARGS"), "\n"), os.Stderr, log))
+	}
 	code := m.Run()
 	if shared.root != "" {
 		os.RemoveAll(shared.root)
@@ -117,6 +135,24 @@ func runConvert(t testing.TB, args ...string) (int, string) {
 	log.SetFormatter(&logrus.TextFormatter{DisableTimestamp: true})
 	code := run(context.Background(), args, &buf, log)
 	return code, buf.String()
+}
+
+// runConvertProgram runs convert with args in a child process that starts as
+// the program does (tfrt.DefaultOneDNN), so that it converts with the
+// program's kernels, and returns its exit status and output.
+func runConvertProgram(t testing.TB, args ...string) (int, string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(tfrt.ChildEnv(), programEnv+"=1", "CONVERT_TEST_ARGS="+strings.Join(args, "\n"))
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		return exit.ExitCode(), string(out)
+	}
+	if err != nil {
+		t.Fatalf("convert child: %v\n%s", err, out)
+	}
+	return 0, string(out)
 }
 
 // face renders the synthetic face of identity seed.

@@ -18,7 +18,7 @@ const helperEnv = "GRAPH_TEST_HELPER"
 
 func TestMain(m *testing.M) {
 	// The kernels the training program runs (tfrt.DefaultOneDNN).
-	if err := tfrt.DefaultOneDNN(); err != nil {
+	if err := tfrt.DefaultOneDNN(false); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}

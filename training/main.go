@@ -32,7 +32,7 @@ func main() {
 	log := logrus.New()
 	log.SetOutput(os.Stderr)
 	log.SetFormatter(&logrus.TextFormatter{FullTimestamp: true})
-	if err := tfrt.DefaultOneDNN(); err != nil {
+	if err := tfrt.DefaultOneDNN(false); err != nil {
 		log.WithError(err).Warn("oneDNN stays off")
 	}
 	os.Exit(run(os.Args[1:], log))

@@ -13,17 +13,21 @@ const childEnv = "CYCLEGAN_TFRT_ONEDNN_CHILD"
 
 func TestMain(m *testing.M) {
 	if os.Getenv(childEnv) != "" {
-		if err := DefaultOneDNN(); err != nil {
+		if err := DefaultOneDNN(os.Getenv(childEnv) == "frozen"); err != nil {
 			os.Stdout.WriteString("error: " + err.Error() + "\n")
 			os.Exit(1)
 		}
-		child := "unset"
-		for _, kv := range ChildEnv() {
-			if v, ok := strings.CutPrefix(kv, OneDNNEnv+"="); ok {
-				child = v
+		child := func(name string) string {
+			for _, kv := range ChildEnv() {
+				if v, ok := strings.CutPrefix(kv, name+"="); ok {
+					return v
+				}
 			}
+			return "unset"
 		}
-		os.Stdout.WriteString("env=" + os.Getenv(OneDNNEnv) + " enabled=" + map[bool]string{true: "true", false: "false"}[OneDNNEnabled()] + " child=" + child + "\n")
+		os.Stdout.WriteString("env=" + os.Getenv(OneDNNEnv) + " frozen=" + os.Getenv(FrozenWeightsEnv) +
+			" enabled=" + map[bool]string{true: "true", false: "false"}[OneDNNEnabled()] +
+			" child=" + child(OneDNNEnv) + " child_frozen=" + child(FrozenWeightsEnv) + "\n")
 		os.Exit(0)
 	}
 	os.Exit(m.Run())
@@ -34,21 +38,25 @@ func TestMain(m *testing.M) {
 func TestDefaultOneDNNTurnsTheKernelsOnUnlessTheEnvironmentSaysOtherwise(t *testing.T) {
 	for _, tc := range []struct {
 		name string
+		mode string   // "frozen": DefaultOneDNN(true)
 		env  []string // added to the child's environment
 		want string
 	}{
-		{"unset: re-executed with the kernels on", nil, "env=1 enabled=true child=unset"},
-		{"0: left off", []string{OneDNNEnv + "=0"}, "env=0 enabled=false child=0"},
-		{"1: on without re-executing", []string{OneDNNEnv + "=1"}, "env=1 enabled=true child=1"},
+		{"unset: re-executed with the kernels on", "1", nil, "env=1 frozen= enabled=true child=unset child_frozen=unset"},
+		{"0: left off", "1", []string{OneDNNEnv + "=0"}, "env=0 frozen= enabled=false child=0 child_frozen=unset"},
+		{"1: on without re-executing", "1", []string{OneDNNEnv + "=1"}, "env=1 frozen= enabled=true child=1 child_frozen=unset"},
+		{"unset, frozen weights: both set", "frozen", nil, "env=1 frozen=1 enabled=true child=unset child_frozen=unset"},
+		{"unset, frozen weights set to 0 by the user: kept", "frozen", []string{FrozenWeightsEnv + "=0"}, "env=1 frozen=0 enabled=true child=unset child_frozen=0"},
+		{"0, frozen weights: left alone", "frozen", []string{OneDNNEnv + "=0"}, "env=0 frozen= enabled=false child=0 child_frozen=unset"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cmd := exec.Command(os.Args[0], "-test.run=^$")
 			for _, kv := range os.Environ() {
-				if !strings.HasPrefix(kv, OneDNNEnv+"=") {
+				if !strings.HasPrefix(kv, OneDNNEnv+"=") && !strings.HasPrefix(kv, FrozenWeightsEnv+"=") {
 					cmd.Env = append(cmd.Env, kv)
 				}
 			}
-			cmd.Env = append(append(cmd.Env, childEnv+"=1"), tc.env...)
+			cmd.Env = append(append(cmd.Env, childEnv+"="+tc.mode), tc.env...)
 			out, err := cmd.CombinedOutput()
 			if err != nil {
 				t.Fatalf("child: %v\n%s", err, out)
