@@ -12,7 +12,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"strings"
 
 	"cyclegan/internal/tfrt"
 )
@@ -115,13 +114,7 @@ func RunJSON(scriptPath string, req, resp any) error {
 // set for themselves (tfrt.DefaultOneDNN) and their children inherit. The
 // benchmark's Python peer runs this way.
 func RunJSONAtDefaults(scriptPath string, req, resp any) error {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, tfrt.OneDNNEnv+"=") {
-			env = append(env, kv)
-		}
-	}
-	return runJSON(scriptPath, req, resp, env)
+	return runJSON(scriptPath, req, resp, tfrt.EnvWithout(tfrt.OneDNNEnv))
 }
 
 func runJSON(scriptPath string, req, resp any, env []string) error {

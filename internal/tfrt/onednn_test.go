@@ -51,12 +51,7 @@ func TestDefaultOneDNNTurnsTheKernelsOnUnlessTheEnvironmentSaysOtherwise(t *test
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cmd := exec.Command(os.Args[0], "-test.run=^$")
-			for _, kv := range os.Environ() {
-				if !strings.HasPrefix(kv, OneDNNEnv+"=") && !strings.HasPrefix(kv, FrozenWeightsEnv+"=") {
-					cmd.Env = append(cmd.Env, kv)
-				}
-			}
-			cmd.Env = append(append(cmd.Env, childEnv+"="+tc.mode), tc.env...)
+			cmd.Env = append(append(EnvWithout(OneDNNEnv, FrozenWeightsEnv), childEnv+"="+tc.mode), tc.env...)
 			out, err := cmd.CombinedOutput()
 			if err != nil {
 				t.Fatalf("child: %v\n%s", err, out)
