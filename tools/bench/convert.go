@@ -60,6 +60,9 @@ func convertImages(c benchConfig, work string) ([]string, error) {
 // elapsed(1)), elapsed being the converter's own wall time once its model
 // is loaded. The first session run (graph optimization) is in both and
 // cancels out, as the Python peer's warm-up image is outside its timing.
+// The images must need several session runs (more than the converter's
+// -batch of 8 small ones): images that all fit the first run's batch add
+// almost nothing to elapsed(1), and the difference drowns in noise.
 func goConvert(o Options, bin, model string, paths []string, out string) (float64, error) {
 	if len(paths) < 2 {
 		return 0, fmt.Errorf("convert: %d images, want at least 2", len(paths))

@@ -153,7 +153,7 @@ func run(args []string, stdout io.Writer, log *logrus.Logger) int {
 // configs returns the configs to measure.
 func configs(o Options) []benchConfig {
 	if o.Quick {
-		return []benchConfig{{Name: "32x32 ngf8 1blk", Size: 32, NGF: 8, Blocks: 1, Warmup: 1, Steps: 1, ConvertImages: 2}}
+		return []benchConfig{{Name: "32x32 ngf8 1blk", Size: 32, NGF: 8, Blocks: 1, Warmup: 1, Steps: 1, ConvertImages: 17}}
 	}
 	return []benchConfig{
 		{Name: "64x64 ngf32 6blk", Size: 64, NGF: 32, Blocks: 6, Warmup: o.Warmup, Steps: o.Steps, ConvertImages: 64},
