@@ -1,17 +1,22 @@
 package main
 
 import (
+	"io"
 	"math/rand"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"cyclegan/graph"
 	"cyclegan/graph/cyclegan"
+	"cyclegan/internal/dataset"
 	"cyclegan/internal/pycheck"
 
 	tf "github.com/galeone/tensorflow/tensorflow/go"
+	"github.com/sirupsen/logrus"
 )
 
 func TestExportedModelGivesGosNumbersInPythonForBothSignaturesAndOddSizes(t *testing.T) {
@@ -101,5 +106,40 @@ func TestExportedModelGivesGosNumbersInPythonForBothSignaturesAndOddSizes(t *tes
 	}
 	if _, err := pycheck.SavedModelCLI(dir); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestExportClosesTheTrainingSessionBeforeBuildingItsOwn(t *testing.T) {
+	out := t.TempDir()
+	mustTrain(t, tinyArgs(tinyData(t), out, "-max-steps", "2")...)
+	opt, _, err := parseOptions(tinyArgs(tinyData(t), out, "-export-only"), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := dataset.Scan(opt.Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := logrus.New()
+	log.SetOutput(io.Discard)
+	var stop atomic.Bool
+	tr, err := newTrainer(opt, files, log, &stop, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.close()
+	if err := tr.start(); err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.export(); err != nil {
+		t.Fatal(err)
+	}
+	// Both sessions alive at once is what made the export the process's
+	// memory peak at 256x256; the training session must be gone by now.
+	if _, err := tr.sess.Run(nil, nil, []*tf.Operation{tr.step.Init}); err == nil {
+		t.Error("the training session still runs after the export; want it closed first")
+	}
+	if _, err := os.Stat(filepath.Join(out, dirExport, "saved_model.pb")); err != nil {
+		t.Errorf("no SavedModel written: %v", err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -137,7 +138,8 @@ func train(opt Options, overridden []string, log *logrus.Logger) error {
 	if err := t.export(); err != nil {
 		return err
 	}
-	log.WithFields(logrus.Fields{"steps": t.st.Step, "wall_time": time.Since(start).Round(time.Second).String()}).Info("done")
+	log.WithFields(logrus.Fields{"steps": t.st.Step, "wall_time": time.Since(start).Round(time.Second).String(),
+		"peak_rss_mb": math.Round(peakRSSMB())}).Info("done")
 	return nil
 }
 

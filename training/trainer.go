@@ -615,6 +615,17 @@ func (t *trainer) export() error {
 	if err != nil {
 		return err
 	}
+	if t.opt.Cluster == "" {
+		// The training session is done once the generators' weights are
+		// read: closing it here frees the variables, Adam's slots and the
+		// step's buffers before the export builds a second graph and
+		// session, so the two never add up in the process's peak memory.
+		// (A cluster session is left to close(), which may have to give
+		// up on a dead task.)
+		if err := t.sess.Close(); err != nil {
+			return fmt.Errorf("close the training session: %w", err)
+		}
+	}
 	dir := filepath.Join(t.opt.Out, dirExport)
 	// The export is built and saved in this process, whatever the run's
 	// placement (a cluster's device names exist only in its session).
