@@ -35,6 +35,9 @@ type Builder struct {
 	state     *state
 	// DType is the floating type of variables and constants made by layers.
 	dtype tf.DataType
+	// rowHalves makes Conv2D and ResizeConv2D run each image as two
+	// stacked halves (see WithRowHalves).
+	rowHalves bool
 }
 
 type state struct {
@@ -117,6 +120,21 @@ func (b *Builder) WithDevice(device string) *Builder {
 func (b *Builder) VariablesOn(device string) *Builder {
 	c := *b
 	c.varDevice, c.varPinned = device, true
+	return &c
+}
+
+// WithRowHalves returns a builder whose convolutions (Conv2D and
+// ResizeConv2D) cut every image into the top and bottom halves of its output
+// rows, each with the input rows it reads, and run the halves as one batch
+// of twice the images. The numbers are those of the plain convolution; what
+// changes is the batch the kernel sees. TensorFlow's oneDNN convolution
+// keeps the weights of a one-image batch in their plain layout when they
+// are not constant (mkl_conv_ops.cc), which picks its GEMM fallback: on this
+// project's AVX2 machine that ran a training step's one-image generator
+// passes several times slower per image than a two-image batch.
+func (b *Builder) WithRowHalves() *Builder {
+	c := *b
+	c.rowHalves = true
 	return &c
 }
 

@@ -3,6 +3,7 @@ package graph
 import (
 	"math"
 	"math/rand"
+	"strings"
 	"testing"
 
 	tf "github.com/galeone/tensorflow/tensorflow/go"
@@ -248,4 +249,87 @@ func TestInstanceNormEqualsItsDefinition(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestRowHalvesConvolutionGivesThePlainConvolutionsNumbers(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		shape  []int64 // of the input
+		conv   Conv
+		resize bool // ResizeConv2D instead of Conv2D
+	}{
+		{"one image, 3x3, reflection", []int64{1, 8, 8, 3}, Conv{Filters: 4, Kernel: 3, Pad: 1, Reflect: true, Bias: true}, false},
+		{"one image, 7x7 to 3 channels", []int64{1, 12, 10, 5}, Conv{Filters: 3, Kernel: 7, Pad: 3, Reflect: true, Bias: true}, false},
+		{"two images, stride 2, zero padding", []int64{2, 8, 6, 4}, Conv{Filters: 6, Kernel: 3, Stride: 2, Pad: 1}, false},
+		{"three images, 4x4 kernel", []int64{3, 9, 9, 2}, Conv{Filters: 5, Kernel: 4, Pad: 1}, false},
+		{"resize convolution: height known only at run time", []int64{1, 5, 4, 6}, Conv{Filters: 3, Kernel: 3, Stride: 2, Bias: true}, true},
+		{"odd output height: the halves share a row", []int64{1, 7, 7, 3}, Conv{Filters: 2, Kernel: 3, Pad: 1}, false},
+		{"odd output height, stride 2", []int64{2, 9, 5, 3}, Conv{Filters: 2, Kernel: 3, Stride: 2, Pad: 1}, false},
+		{"one output row", []int64{1, 3, 3, 2}, Conv{Filters: 2, Kernel: 3}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := NewBuilder(tf.Float, 5)
+			x := b.Placeholder("x", tf.Float, -1, tc.shape[1], tc.shape[2], tc.shape[3])
+			layer := func(b *Builder) tf.Output {
+				if tc.resize {
+					return b.ResizeConv2D("layer", x, tc.conv)
+				}
+				return b.Conv2D("layer", x, tc.conv)
+			}
+			plain := layer(b)
+			halved := layer(b.WithRowHalves()) // the same variables
+			if n := len(b.Variables()); n != 1+boolInt(tc.conv.Bias) {
+				t.Fatalf("%d variables: the two layers do not share theirs", n)
+			}
+			if got, want := halved.Shape().String(), plain.Shape().String(); got != want {
+				t.Errorf("static shape %s, want %s", got, want)
+			}
+			cut := false
+			for _, o := range b.Graph().Operations() {
+				cut = cut || strings.Contains(o.Name(), "row_halves")
+			}
+			if !cut {
+				t.Fatal("no row_halves ops: the builder ran the plain convolution")
+			}
+			params := []tf.Output{x}
+			for _, v := range b.Variables() {
+				params = append(params, v.Read)
+			}
+			r := rand.New(rand.NewSource(7))
+			xv := randTensor(t, r, tf.Float, 1, tc.shape...)
+			sess := newSession(t, b)
+			shape := run(t, sess, map[tf.Output]*tf.Tensor{x: xv}, []tf.Output{plain})[0].Shape()
+			w := b.Placeholder("w", tf.Float, shape...)
+			ls := b.Scope("loss")
+			lossOf := func(name string, y tf.Output) tf.Output {
+				return op.Sum(ls.SubScope(name), op.Mul(ls.SubScope(name), y, w), op.Const(ls.SubScope(name+"_axes"), []int32{0, 1, 2, 3}))
+			}
+			gotGrads, err := b.GradientsOf("grad_halves", lossOf("halves", halved), params)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantGrads, err := b.GradientsOf("grad_plain", lossOf("plain", plain), params)
+			if err != nil {
+				t.Fatal(err)
+			}
+			feeds := map[tf.Output]*tf.Tensor{x: xv, w: randTensor(t, r, tf.Float, 1, shape...)}
+			out := run(t, sess, feeds, append(append([]tf.Output{halved, plain}, gotGrads...), wantGrads...))
+			if d := maxAbsDiff(flat(t, out[0]), flat(t, out[1])); d > 1e-5 {
+				t.Errorf("values differ from the plain convolution's by %.3g", d)
+			}
+			k := len(params)
+			for i := 0; i < k; i++ {
+				if d := maxAbsDiff(flat(t, out[2+i]), flat(t, out[2+k+i])); d > 1e-4 {
+					t.Errorf("gradient %d differs from the plain convolution's by %.3g", i, d)
+				}
+			}
+		})
+	}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

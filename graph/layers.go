@@ -78,9 +78,43 @@ func (b *Builder) Conv2D(name string, x tf.Output, c Conv) tf.Output {
 	}
 	w := l.Variable("kernel", []int64{int64(c.Kernel), int64(c.Kernel), in, int64(c.Filters)}, c.init())
 	x = l.Pad2D(x, c.Pad, c.Reflect)
-	s := c.stride()
-	y := op.Conv2D(l.Scope("conv"), x, w.Read, []int64{1, s, s, 1}, "VALID")
-	return l.bias(y, c)
+	return l.bias(l.conv(x, w.Read, c.stride()), c)
+}
+
+// conv is the VALID convolution of the padded NHWC x by kernel w with stride
+// s. On a builder WithRowHalves it runs as two halves of rows stacked on the
+// batch: with Ho output rows and h = ceil(Ho/2), the top half computes output
+// rows [0, h) from input rows [0, r), the bottom half output rows [Ho-h, Ho)
+// from input rows [(Ho-h)*s, (Ho-h)*s+r), r = (h-1)*s + k; for an odd Ho
+// the row both compute is dropped from the bottom one. Sizes are computed
+// at run time, so any height works.
+func (b *Builder) conv(x, w tf.Output, s int64) tf.Output {
+	strides := []int64{1, s, s, 1}
+	k := w.Shape().Size(0)
+	if !b.rowHalves || k < 0 {
+		return op.Conv2D(b.Scope("conv"), x, w, strides, "VALID")
+	}
+	sc := b.Scope("row_halves")
+	i32 := func(name string, v int32) tf.Output { return op.Const(sc.SubScope(name), v) }
+	vec := func(name string, xs ...tf.Output) tf.Output { return op.Pack(sc.SubScope(name), xs) }
+	hp := op.StridedSlice(sc.SubScope("hp"), op.Shape(sc.SubScope("shape"), x, op.ShapeOutType(tf.Int32)),
+		op.Const(sc.SubScope("hp_begin"), []int32{1}), op.Const(sc.SubScope("hp_end"), []int32{2}),
+		op.Const(sc.SubScope("hp_stride"), []int32{1}), op.StridedSliceShrinkAxisMask(1))
+	ks, ss := i32("k", int32(k)), i32("s", int32(s))
+	ho := op.AddV2(sc.SubScope("ho"), op.FloorDiv(sc.SubScope("ho_div"), op.Sub(sc.SubScope("ho_sub"), hp, ks), ss), i32("one", 1))
+	h := op.FloorDiv(sc.SubScope("h"), op.AddV2(sc.SubScope("h_add"), ho, i32("one_h", 1)), i32("two", 2))
+	r := op.AddV2(sc.SubScope("r"), op.Mul(sc.SubScope("r_mul"), op.Sub(sc.SubScope("r_sub"), h, i32("one_r", 1)), ss), ks)
+	bottomStart := op.Mul(sc.SubScope("bottom_start"), op.Sub(sc.SubScope("rest"), ho, h), ss)
+	zero, all := i32("zero", 0), i32("all", -1)
+	size := vec("size", all, r, all, all)
+	top := op.Slice(sc.SubScope("top"), x, vec("top_begin", zero, zero, zero, zero), size)
+	bottom := op.Slice(sc.SubScope("bottom"), x, vec("bottom_begin", zero, bottomStart, zero, zero), size)
+	batch := i32("batch_axis", 0)
+	y := op.Conv2D(b.Scope("conv"), op.ConcatV2(sc.SubScope("stack"), []tf.Output{top, bottom}, batch), w, strides, "VALID")
+	halves := op.Split(sc.SubScope("unstack"), batch, y, 2)
+	drop := op.Sub(sc.SubScope("drop"), op.Mul(sc.SubScope("both"), h, i32("two_d", 2)), ho) // 1 when Ho is odd
+	halves[1] = op.Slice(sc.SubScope("bottom_rows"), halves[1], vec("drop_begin", zero, drop, zero, zero), vec("drop_size", all, all, all, all))
+	return op.ConcatV2(sc.SubScope("rows"), halves, i32("row_axis", 1))
 }
 
 func (b *Builder) bias(y tf.Output, c Conv) tf.Output {
@@ -138,8 +172,7 @@ func (b *Builder) ResizeConv2D(name string, x tf.Output, c Conv) tf.Output {
 	c.Pad = c.Kernel / 2
 	c.Reflect = true
 	w := l.Variable("kernel", []int64{int64(c.Kernel), int64(c.Kernel), in, int64(c.Filters)}, c.init())
-	y := op.Conv2D(l.Scope("conv"), l.Pad2D(up, c.Pad, true), w.Read, []int64{1, 1, 1, 1}, "VALID")
-	return l.bias(y, c)
+	return l.bias(l.conv(l.Pad2D(up, c.Pad, true), w.Read, 1), c)
 }
 
 // InstanceNormEpsilon is added to the variance, as in PyTorch's InstanceNorm2d.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"cyclegan/graph"
+	"cyclegan/internal/tfrt"
 
 	tf "github.com/galeone/tensorflow/tensorflow/go"
 	"github.com/galeone/tensorflow/tensorflow/go/op"
@@ -181,9 +182,16 @@ func buildTower(b *graph.Builder, c Config, woman, man, poolWoman, poolMan, useW
 	gOut := split(b, "G_out", Generator(b, NameG, concat(b, "G_in", man, woman), c), 2)
 	fOut := split(b, "F_out", Generator(b, NameF, concat(b, "F_in", woman, man), c), 2)
 	t.fakeWoman, t.fakeMan = gOut[0], fOut[0]
-	// 4. Cycle: translate back.
-	t.recMan = Generator(b, NameF, t.fakeWoman, c)
-	t.recWoman = Generator(b, NameG, t.fakeMan, c)
+	// 4. Cycle: translate back. These passes get one image per generator
+	// at the reference batch of 1, where oneDNN's convolutions on
+	// variables fall back to GEMM: under oneDNN they run as two stacked
+	// halves of rows instead (graph.Builder.WithRowHalves; same numbers).
+	cyc := b
+	if tfrt.OneDNNEnabled() {
+		cyc = b.WithRowHalves()
+	}
+	t.recMan = Generator(cyc, NameF, t.fakeWoman, c)
+	t.recWoman = Generator(cyc, NameG, t.fakeMan, c)
 	// 2-3. Each discriminator judges, in one batch, this step's fake (for
 	// the generator's adversarial loss, against "real"), the real faces
 	// (against "real") and the pool's fakes (against "fake", without

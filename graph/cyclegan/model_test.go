@@ -2,9 +2,11 @@ package cyclegan
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"cyclegan/graph"
+	"cyclegan/internal/tfrt"
 
 	tf "github.com/galeone/tensorflow/tensorflow/go"
 )
@@ -101,5 +103,29 @@ func TestOutputShapes(t *testing.T) {
 		if got, want := out[1].Shape(), []int64{tc.n, tc.gridH, tc.gridW, 1}; !slices.Equal(got, want) {
 			t.Errorf("discriminator on %dx%d: grid %v, want %v", tc.h, tc.w, got, want)
 		}
+	}
+}
+
+func TestCyclePassesRunAsRowHalvesExactlyWhenOneDNNIsOn(t *testing.T) {
+	c := DefaultConfig()
+	c.NGF, c.NDF, c.Blocks = 8, 8, 2
+	s, err := NewStep(c, -1, 32, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Per generator: the 7x7 convolutions at both ends, two downsampling
+	// ones and two per residual block; the cycle pass of G and of F.
+	want := 0
+	if tfrt.OneDNNEnabled() {
+		want = 2 * (2 + 2 + 2*c.Blocks)
+	}
+	halved := 0
+	for _, o := range s.B.Graph().Operations() {
+		if o.Type() == "ConcatV2" && strings.Contains(o.Name(), "row_halves/stack") { // one per halved convolution
+			halved++
+		}
+	}
+	if halved != want {
+		t.Errorf("%d convolutions run as row halves (oneDNN on: %v), want %d", halved, tfrt.OneDNNEnabled(), want)
 	}
 }
