@@ -44,8 +44,6 @@ type Options struct {
 	Timeout     time.Duration // per request
 }
 
-// parseOptions reads the command line and fills in the defaults that depend
-// on -dir.
 // DefaultWorkers is the default number of decoding goroutines, and of
 // encoding ones: half the cores, at least one. TensorFlow's own threads
 // already use every core for the session runs, which take most of the time;
@@ -53,6 +51,8 @@ type Options struct {
 // batch 8: 60.5 images/s with one of each, 55.8 with two.
 func DefaultWorkers() int { return max(1, runtime.NumCPU()/2) }
 
+// parseOptions reads the command line and fills in the defaults that depend
+// on -dir.
 func parseOptions(args []string, stderr io.Writer) (Options, error) {
 	var o Options
 	fs := flag.NewFlagSet("convert", flag.ContinueOnError)
