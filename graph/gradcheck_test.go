@@ -211,18 +211,8 @@ func TestInstanceNormEqualsItsDefinition(t *testing.T) {
 				t.Fatalf("static shape %v: want [?, %d, %d, %d]", got, tc.shape[1], tc.shape[2], tc.shape[3])
 			}
 			w := b.Placeholder("w", tf.Float, tc.shape...)
-			ls := b.Scope("loss")
-			lossOf := func(name string, y tf.Output) tf.Output {
-				return op.Sum(ls.SubScope(name), op.Mul(ls.SubScope(name), y, w), op.Const(ls.SubScope(name+"_axes"), []int32{0, 1, 2, 3}))
-			}
-			gotGrads, err := b.GradientsOf("grad_fused", lossOf("fused", fused), params)
-			if err != nil {
-				t.Fatal(err)
-			}
-			wantGrads, err := b.GradientsOf("grad_definition", lossOf("definition", want), params)
-			if err != nil {
-				t.Fatal(err)
-			}
+			gotGrads := weightedSumGradients(t, b, "fused", fused, w, params)
+			wantGrads := weightedSumGradients(t, b, "definition", want, w, params)
 			sess := newSession(t, b)
 			r := rand.New(rand.NewSource(11))
 			// An offset and scale per image and channel, as conv outputs have.
@@ -300,18 +290,8 @@ func TestRowHalvesConvolutionGivesThePlainConvolutionsNumbers(t *testing.T) {
 			sess := newSession(t, b)
 			shape := run(t, sess, map[tf.Output]*tf.Tensor{x: xv}, []tf.Output{plain})[0].Shape()
 			w := b.Placeholder("w", tf.Float, shape...)
-			ls := b.Scope("loss")
-			lossOf := func(name string, y tf.Output) tf.Output {
-				return op.Sum(ls.SubScope(name), op.Mul(ls.SubScope(name), y, w), op.Const(ls.SubScope(name+"_axes"), []int32{0, 1, 2, 3}))
-			}
-			gotGrads, err := b.GradientsOf("grad_halves", lossOf("halves", halved), params)
-			if err != nil {
-				t.Fatal(err)
-			}
-			wantGrads, err := b.GradientsOf("grad_plain", lossOf("plain", plain), params)
-			if err != nil {
-				t.Fatal(err)
-			}
+			gotGrads := weightedSumGradients(t, b, "halves", halved, w, params)
+			wantGrads := weightedSumGradients(t, b, "plain", plain, w, params)
 			feeds := map[tf.Output]*tf.Tensor{x: xv, w: randTensor(t, r, tf.Float, 1, shape...)}
 			out := run(t, sess, feeds, append(append([]tf.Output{halved, plain}, gotGrads...), wantGrads...))
 			if d := maxAbsDiff(flat(t, out[0]), flat(t, out[1])); d > 1e-5 {
@@ -325,6 +305,20 @@ func TestRowHalvesConvolutionGivesThePlainConvolutionsNumbers(t *testing.T) {
 			}
 		})
 	}
+}
+
+// weightedSumGradients adds, under name, the gradients of sum(y * w) (y and w
+// 4-D) with respect to params: a loss that weighs every output element
+// differently, so that two ways of computing y can be compared backwards.
+func weightedSumGradients(t *testing.T, b *Builder, name string, y, w tf.Output, params []tf.Output) []tf.Output {
+	t.Helper()
+	s := b.Scope("loss_" + name)
+	loss := op.Sum(s, op.Mul(s, y, w), op.Const(s.SubScope("axes"), []int32{0, 1, 2, 3}))
+	grads, err := b.GradientsOf("grad_"+name, loss, params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return grads
 }
 
 func boolInt(b bool) int {
