@@ -66,6 +66,13 @@ func TestLayerAndLossGradientsMatchFiniteDifferences(t *testing.T) {
 		{"relu", []int64{2, 3, 3, 2}, func(b *Builder, x tf.Output) tf.Output { return b.ReLU(x) }},
 		{"leaky relu 0.2", []int64{2, 3, 3, 2}, func(b *Builder, x tf.Output) tf.Output { return b.LeakyReLU(x, 0.2) }},
 		{"tanh", []int64{2, 3, 3, 2}, func(b *Builder, x tf.Output) tf.Output { return b.Tanh(x) }},
+		// x in (-0.9, 0.9), inside the clip: the gradient through atanh.
+		{"residual tanh, by the image", []int64{2, 3, 3, 2}, func(b *Builder, x tf.Output) tf.Output {
+			return b.ResidualTanh(b.Scale(x, 0.9), target(b, 2, 3, 3, 2), 0.999)
+		}},
+		{"residual tanh, by the change", []int64{2, 3, 3, 2}, func(b *Builder, x tf.Output) tf.Output {
+			return b.ResidualTanh(target(b, 2, 3, 3, 2), b.Scale(x, 3), 0.999)
+		}},
 		{"BCE with logits, real", []int64{2, 3, 3, 1}, func(b *Builder, x tf.Output) tf.Output { return b.BCEWithLogits(x, 1) }},
 		{"BCE with logits, fake", []int64{2, 3, 3, 1}, func(b *Builder, x tf.Output) tf.Output { return b.BCEWithLogits(b.Scale(x, 8), 0) }},
 		{"L1", []int64{2, 3, 4, 3}, func(b *Builder, x tf.Output) tf.Output { return b.L1(x, target(b, 2, 3, 4, 3)) }},
@@ -326,4 +333,33 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+func TestResidualTanhAppliesTheChangeToTheClippedImage(t *testing.T) {
+	const limit = 0.999
+	atanh := math.Atanh
+	for _, tc := range []struct {
+		name       string
+		x, h, want float64
+	}{
+		{"no change keeps a mid value", 0.3, 0, 0.3},
+		{"no change keeps zero", 0, 0, 0},
+		{"no change clips white", 1, 0, limit},
+		{"no change clips black", -1, 0, -limit},
+		{"a change moves through the tanh", 0.3, 0.5, math.Tanh(atanh(0.3) + 0.5)},
+		{"white can be darkened to grey", 1, -atanh(limit), 0},
+		{"a large change saturates, never leaving [-1, 1]", -0.9, 40, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := NewBuilder(tf.Double, 1)
+			y := b.ResidualTanh(b.Const([]float64{tc.x}), b.Const([]float64{tc.h}), limit)
+			if err := b.Err(); err != nil {
+				t.Fatal(err)
+			}
+			got := flat(t, run(t, newSession(t, b), nil, []tf.Output{y})[0])[0]
+			if math.Abs(got-tc.want) > 1e-12 {
+				t.Errorf("ResidualTanh(%g, %g) = %.15g, want %.15g", tc.x, tc.h, got, tc.want)
+			}
+		})
+	}
 }

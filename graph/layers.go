@@ -229,6 +229,17 @@ func (b *Builder) LeakyReLU(x tf.Output, alpha float64) tf.Output {
 // Tanh is the hyperbolic tangent.
 func (b *Builder) Tanh(x tf.Output) tf.Output { return op.Tanh(b.Scope("tanh"), x) }
 
+// ResidualTanh is tanh(atanh(x) + h): the image x in [-1, 1], changed by h
+// in the pre-activation space of a tanh output layer, so that h = 0 returns
+// x. x is first clipped to [-limit, limit] (limit < 1) so that pure black
+// and white keep a finite pre-image: atanh(0.999) = 3.8.
+func (b *Builder) ResidualTanh(x, h tf.Output, limit float64) tf.Output {
+	s := b.Scope("residual_tanh")
+	lim := b.Scalar(limit)
+	xc := op.Maximum(s.SubScope("low"), op.Minimum(s.SubScope("high"), x, lim), op.Neg(s, lim))
+	return b.Tanh(b.Add(op.Atanh(s, xc), h))
+}
+
 // Add adds x and y elementwise (with broadcasting).
 func (b *Builder) Add(x, y tf.Output) tf.Output { return op.AddV2(b.Scope("add"), x, y) }
 

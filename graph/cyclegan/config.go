@@ -17,6 +17,9 @@ import (
 type Config struct {
 	// Generator is GeneratorResNet (the paper's) or GeneratorUNet.
 	Generator string
+	// Residual makes either generator predict a change to its input rather
+	// than a new image (see generatorOutput); off in the paper.
+	Residual  bool
 	NGF       int     // generator filters in the first layer (64)
 	Blocks    int     // ResNet: residual blocks (9 at 256x256, 6 at 128x128)
 	Upsample  string  // "transpose" (the paper's) or "resize" (nearest + conv)

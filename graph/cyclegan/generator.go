@@ -59,7 +59,25 @@ func ResNetGenerator(b *graph.Builder, name string, x tf.Output, c Config) tf.Ou
 	}
 
 	h = g.Conv2D("out", h, graph.Conv{Filters: 3, Kernel: 7, Pad: 3, Reflect: true, Bias: true})
-	return g.Tanh(h)
+	return generatorOutput(g, x, h, c)
+}
+
+// residualLimit bounds the input image of a residual generator's output
+// (see graph.Builder.ResidualTanh).
+const residualLimit = 0.999
+
+// generatorOutput turns the last layer's 3 channels h into the generated
+// image in [-1, 1]: tanh(h), the paper's; or, with c.Residual,
+// tanh(atanh(x) + h) for the generator's input x, so that h = 0 returns x
+// unchanged and the network learns only what to change, as in Shen and
+// Liu's residual image learning for face attributes (CVPR 2017). Every
+// pixel the translation should keep (background, skin, eyes) then starts
+// right instead of having to be rebuilt through the whole network.
+func generatorOutput(b *graph.Builder, x, h tf.Output, c Config) tf.Output {
+	if !c.Residual {
+		return b.Tanh(h)
+	}
+	return b.ResidualTanh(x, h, residualLimit)
 }
 
 // residualBlock is R-k: reflect pad, 3x3 conv, IN, ReLU, reflect pad, 3x3

@@ -71,6 +71,8 @@ func TestStepLossesAndGradientsEqualPythonTensorFlowOnTheSameWeights(t *testing.
 			c.Generator, c.UNetDowns, c.Upsample = GeneratorUNet, 3, "resize"
 			return c
 		}},
+		{"residual U-Net", func(c Config) Config { c.Generator, c.UNetDowns, c.Residual = GeneratorUNet, 3, true; return c }},
+		{"residual ResNet", func(c Config) Config { c.Residual = true; return c }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := tc.cfg(tinyConfig())

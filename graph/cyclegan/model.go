@@ -289,6 +289,9 @@ func (c Config) String() string {
 	if c.Generator == GeneratorUNet {
 		g = fmt.Sprintf("generator=unet ngf=%d downs=%d", c.NGF, c.UNetDowns)
 	}
+	if c.Residual {
+		g += " residual"
+	}
 	return fmt.Sprintf("%s ndf=%d dlayers=%d gan=%s lambda=%g identity=%g lr=%g beta1=%g",
 		g, c.NDF, c.DLayers, c.GANLoss, c.Lambda, c.Identity, c.LR, c.Beta1)
 }

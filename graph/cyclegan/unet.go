@@ -18,7 +18,7 @@ import (
 //	down 0        4x4 conv s2 -> ngf (no norm)
 //	down i        LeakyReLU 0.2, 4x4 conv s2 -> f(i), IN (none innermost)
 //	up i          ReLU, 4x4 transposed conv s2 -> f(i-1), IN, concat skip
-//	up 0          ReLU, 4x4 transposed conv s2 -> 3, tanh
+//	up 0          ReLU, 4x4 transposed conv s2 -> 3, tanh (generatorOutput)
 //
 // With c.Upsample "resize", each transposed conv is a nearest x2 resize and
 // a 3x3 conv instead (no checkerboard).
@@ -28,14 +28,16 @@ import (
 // input has an odd side pads it by one mirrored row or column and crops its
 // output back, so no size is refused.
 func UNetGenerator(b *graph.Builder, name string, x tf.Output, c Config) tf.Output {
-	return unetLevel(b.Sub(name), x, 0, c)
+	g := b.Sub(name)
+	return generatorOutput(g, x, unetLevel(g, x, 0, c), c)
 }
 
 // unetFilters is f(i), the channels of level i's downsampled features.
 func unetFilters(ngf, i int) int { return ngf * min(1<<i, 8) }
 
-// unetLevel returns level i's output for its input h: tanh of the image for
-// level 0, otherwise the skip concatenated with the upsampled inner result.
+// unetLevel returns level i's output for its input h: the 3 channels before
+// the output activation for level 0, otherwise the skip concatenated with the
+// upsampled inner result.
 func unetLevel(b *graph.Builder, h tf.Output, i int, c Config) tf.Output {
 	l := b.Sub(fmt.Sprintf("level%d", i))
 	innermost := i == c.UNetDowns-1
@@ -64,7 +66,7 @@ func unetLevel(b *graph.Builder, h tf.Output, i int, c Config) tf.Output {
 	}
 	u = crop(u)
 	if i == 0 {
-		return l.Tanh(u)
+		return u
 	}
 	return l.ConcatChannels(h, l.InstanceNorm("up_norm", u, false))
 }

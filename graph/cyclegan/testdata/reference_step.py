@@ -61,12 +61,18 @@ def main(req_path, resp_path):
             y = tf.nn.conv2d_transpose(r, k, [h.shape[0], 2 * r.shape[1], 2 * r.shape[2], k.shape[2]], 2, "SAME") + w(p + "/up/bias")
         y = y[:, :hh, :ww, :]
         if i == 0:
-            return tf.tanh(y)
+            return y
         return tf.concat([h, inorm(y)], axis=3)
+
+    def output(x, y):
+        # tanh(y), or with Residual the change y applied to the input x.
+        if cfg.get("Residual"):
+            return tf.tanh(tf.atanh(tf.clip_by_value(x, -0.999, 0.999)) + y)
+        return tf.tanh(y)
 
     def generator(p, x):
         if cfg["Generator"] == "unet":
-            return unet(p, x, 0)
+            return output(x, unet(p, x, 0))
         h = tf.nn.relu(inorm(conv(x, p + "/c7s1", pad=3, reflect=True)))
         h = tf.nn.relu(inorm(conv(h, p + "/down1", stride=2, pad=1)))
         h = tf.nn.relu(inorm(conv(h, p + "/down2", stride=2, pad=1)))
@@ -83,7 +89,7 @@ def main(req_path, resp_path):
             else:
                 y = conv(tf.image.resize(h, [2 * hh, 2 * ww], method="nearest"), name, pad=1, reflect=True)
             h = tf.nn.relu(inorm(y))
-        return tf.tanh(conv(h, p + "/out", pad=3, reflect=True))
+        return output(x, conv(h, p + "/out", pad=3, reflect=True))
 
     def discriminator(p, x):
         h = tf.nn.leaky_relu(conv(x, p + "/c1", stride=2, pad=1), 0.2)
