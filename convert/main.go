@@ -37,7 +37,7 @@ func main() {
 	log.SetOutput(os.Stderr)
 	log.SetFormatter(&logrus.TextFormatter{FullTimestamp: true})
 	// A converter never changes its weights once loaded.
-	if err := tfrt.DefaultOneDNN(true); err != nil {
+	if err := tfrt.DefaultRuntime(true, 0); err != nil {
 		log.WithError(err).Warn("oneDNN stays off")
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

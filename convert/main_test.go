@@ -40,7 +40,7 @@ const programEnv = "CONVERT_TEST_PROGRAM"
 
 func TestMain(m *testing.M) {
 	if os.Getenv(programEnv) != "" {
-		if err := tfrt.DefaultOneDNN(true); err != nil { // as main does
+		if err := tfrt.DefaultRuntime(true, 0); err != nil { // as main does
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(2)
 		}
@@ -138,7 +138,7 @@ func runConvert(t testing.TB, args ...string) (int, string) {
 }
 
 // runConvertProgram runs convert with args in a child process that starts as
-// the program does (tfrt.DefaultOneDNN), so that it converts with the
+// the program does (tfrt.DefaultRuntime), so that it converts with the
 // program's kernels, and returns its exit status and output.
 func runConvertProgram(t testing.TB, args ...string) (int, string) {
 	t.Helper()

@@ -33,8 +33,10 @@ func main() {
 	log := logrus.New()
 	log.SetOutput(os.Stderr)
 	log.SetFormatter(&logrus.TextFormatter{FullTimestamp: true})
-	if err := tfrt.DefaultOneDNN(false); err != nil {
-		log.WithError(err).Warn("oneDNN stays off")
+	// One malloc arena: see tfrt.MallocArenasEnv (the 256x256 step's peak
+	// RSS is an issue 6 target).
+	if err := tfrt.DefaultRuntime(false, 1); err != nil {
+		log.WithError(err).Warn("runtime defaults not set: oneDNN stays off")
 	}
 	os.Exit(run(os.Args[1:], log))
 }
@@ -49,7 +51,8 @@ func run(args []string, log *logrus.Logger) int {
 		log.Error(err)
 		return 2
 	}
-	log.WithFields(logrus.Fields{"tensorflow": tfrt.Version(), "onednn": tfrt.OneDNNEnabled()}).Info("runtime")
+	log.WithFields(logrus.Fields{"tensorflow": tfrt.Version(), "onednn": tfrt.OneDNNEnabled(),
+		"malloc_arenas": os.Getenv(tfrt.MallocArenasEnv)}).Info("runtime")
 	if err := tfrt.Check(); err != nil {
 		log.Error(err)
 		return 1

@@ -20,8 +20,8 @@ import (
 const helperEnv = "TRAINING_TEST_HELPER"
 
 func TestMain(m *testing.M) {
-	// The kernels the training program runs (tfrt.DefaultOneDNN).
-	if err := tfrt.DefaultOneDNN(false); err != nil {
+	// The kernels the training program runs (tfrt.DefaultRuntime).
+	if err := tfrt.DefaultRuntime(false, 0); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}

@@ -110,11 +110,11 @@ func RunJSON(scriptPath string, req, resp any) error {
 }
 
 // RunJSONAtDefaults is RunJSON with TensorFlow at its defaults, as a Python
-// user would run the script: without tfrt.OneDNNEnv, which our Go programs
-// set for themselves (tfrt.DefaultOneDNN) and their children inherit. The
-// benchmark's Python peer runs this way.
+// user would run the script: without tfrt.OneDNNEnv and without the other
+// variables our Go programs set for themselves (tfrt.DefaultRuntime) and
+// their children inherit. The benchmark's Python peer runs this way.
 func RunJSONAtDefaults(scriptPath string, req, resp any) error {
-	return runJSON(scriptPath, req, resp, tfrt.EnvWithout(tfrt.OneDNNEnv))
+	return runJSON(scriptPath, req, resp, tfrt.EnvWithout(append(tfrt.Defaulted(), tfrt.OneDNNEnv)...))
 }
 
 func runJSON(scriptPath string, req, resp any, env []string) error {

@@ -98,7 +98,7 @@ type Options struct {
 func main() {
 	log := logrus.New()
 	log.SetOutput(os.Stderr)
-	if err := tfrt.DefaultOneDNN(false); err != nil {
+	if err := tfrt.DefaultRuntime(false, 0); err != nil {
 		log.WithError(err).Warn("oneDNN stays off")
 	}
 	os.Exit(run(os.Args[1:], os.Stdout, log))
