@@ -475,6 +475,7 @@ func (t *trainer) logStep(losses []float32, ips float64, total int64) {
 // checkpoint saves the latest state under name (default: the step) and
 // removes older checkpoints except kept epochs.
 func (t *trainer) checkpoint(name string) error {
+	tfrt.ReleaseFreeMemory()
 	if name == "" {
 		name = fmt.Sprintf("step-%09d", t.st.Step)
 	}
@@ -533,6 +534,7 @@ func (t *trainer) loadSamples() error {
 // writeSamples writes the sample grid: per row a woman, F(woman) and
 // G(F(woman)), then a man, G(man) and F(G(man)).
 func (t *trainer) writeSamples() error {
+	tfrt.ReleaseFreeMemory()
 	sz := t.opt.Size
 	imgLen := sz * sz * 3
 	s := t.step
