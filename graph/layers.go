@@ -101,9 +101,10 @@ func (b *Builder) conv(x, w tf.Output, s int64) tf.Output {
 		op.Const(sc.SubScope("hp_begin"), []int32{1}), op.Const(sc.SubScope("hp_end"), []int32{2}),
 		op.Const(sc.SubScope("hp_stride"), []int32{1}), op.StridedSliceShrinkAxisMask(1))
 	ks, ss := i32("k", int32(k)), i32("s", int32(s))
-	ho := op.AddV2(sc.SubScope("ho"), op.FloorDiv(sc.SubScope("ho_div"), op.Sub(sc.SubScope("ho_sub"), hp, ks), ss), i32("one", 1))
-	h := op.FloorDiv(sc.SubScope("h"), op.AddV2(sc.SubScope("h_add"), ho, i32("one_h", 1)), i32("two", 2))
-	r := op.AddV2(sc.SubScope("r"), op.Mul(sc.SubScope("r_mul"), op.Sub(sc.SubScope("r_sub"), h, i32("one_r", 1)), ss), ks)
+	one, two := i32("one", 1), i32("two", 2)
+	ho := op.AddV2(sc.SubScope("ho"), op.FloorDiv(sc.SubScope("ho_div"), op.Sub(sc.SubScope("ho_sub"), hp, ks), ss), one)
+	h := op.FloorDiv(sc.SubScope("h"), op.AddV2(sc.SubScope("h_add"), ho, one), two)
+	r := op.AddV2(sc.SubScope("r"), op.Mul(sc.SubScope("r_mul"), op.Sub(sc.SubScope("r_sub"), h, one), ss), ks)
 	bottomStart := op.Mul(sc.SubScope("bottom_start"), op.Sub(sc.SubScope("rest"), ho, h), ss)
 	zero, all := i32("zero", 0), i32("all", -1)
 	size := vec("size", all, r, all, all)
@@ -112,7 +113,7 @@ func (b *Builder) conv(x, w tf.Output, s int64) tf.Output {
 	batch := i32("batch_axis", 0)
 	y := op.Conv2D(b.Scope("conv"), op.ConcatV2(sc.SubScope("stack"), []tf.Output{top, bottom}, batch), w, strides, "VALID")
 	halves := op.Split(sc.SubScope("unstack"), batch, y, 2)
-	drop := op.Sub(sc.SubScope("drop"), op.Mul(sc.SubScope("both"), h, i32("two_d", 2)), ho) // 1 when Ho is odd
+	drop := op.Sub(sc.SubScope("drop"), op.Mul(sc.SubScope("both"), h, two), ho) // 1 when Ho is odd
 	halves[1] = op.Slice(sc.SubScope("bottom_rows"), halves[1], vec("drop_begin", zero, drop, zero, zero), vec("drop_size", all, all, all, all))
 	return op.ConcatV2(sc.SubScope("rows"), halves, i32("row_axis", 1))
 }
