@@ -43,7 +43,7 @@ const FrozenWeightsEnv = "TF_ONEDNN_ASSUME_FROZEN_WEIGHTS"
 const MallocArenasEnv = "MALLOC_ARENA_MAX"
 
 // defaultedEnv lists the variables DefaultRuntime set, not the user.
-const defaultedEnv = "CYCLEGAN_ONEDNN_DEFAULTED"
+const defaultedEnv = "CYCLEGAN_RUNTIME_DEFAULTED"
 
 // DefaultRuntime gives the calling program its TensorFlow runtime settings
 // by default, through variables read only as the process starts, so it
@@ -69,17 +69,17 @@ const defaultedEnv = "CYCLEGAN_ONEDNN_DEFAULTED"
 func DefaultRuntime(frozenWeights bool, mallocArenas int) error {
 	var set []string
 	env := os.Environ()
-	setDefault := func(name, value string) {
-		if _, user := os.LookupEnv(name); !user {
-			set = append(set, name)
-			env = append(env, name+"="+value)
+	// setDefault sets name unless the user did, and reports whether it did.
+	setDefault := func(name, value string) bool {
+		if _, user := os.LookupEnv(name); user {
+			return false
 		}
+		set = append(set, name)
+		env = append(env, name+"="+value)
+		return true
 	}
-	if _, user := os.LookupEnv(OneDNNEnv); !user {
-		setDefault(OneDNNEnv, "1")
-		if frozenWeights {
-			setDefault(FrozenWeightsEnv, "1")
-		}
+	if setDefault(OneDNNEnv, "1") && frozenWeights {
+		setDefault(FrozenWeightsEnv, "1")
 	}
 	if mallocArenas > 0 {
 		setDefault(MallocArenasEnv, strconv.Itoa(mallocArenas))
