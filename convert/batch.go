@@ -30,6 +30,7 @@ type runConfig struct {
 	Quality   int  // JPEG quality; 0 is imageio's default
 	Batch     int  // images per session run at most
 	Workers   int  // decoding and encoding goroutines each
+	Parallel  int  // session runs in flight at once, at most
 	Compare   bool // also write side-by-side sheets
 	Limits    Limits
 }
@@ -54,7 +55,7 @@ type Summary struct {
 	Failed      int           // inputs that could not be converted
 	Failures    []Failure     // the failed inputs, in the order they failed
 	Elapsed     time.Duration // wall time of the run (the model already loaded)
-	ModelTime   time.Duration // time inside session runs
+	ModelTime   time.Duration // time inside session runs, summed over the runs in flight
 	Runs        int           // session runs
 	Interrupted bool          // cancelled before every input was done
 	done        []*job        // the jobs that succeeded
@@ -97,9 +98,9 @@ func (t *tally) ok(j *job) {
 }
 
 // convertAll converts jobs with m: decoding and encoding run in goroutines
-// (cfg.Workers of each) around the single goroutine that makes the session
-// runs, so the disk and the codecs overlap TensorFlow; same-size images are
-// batched. It returns when every job has converted or failed, or when ctx is
+// (cfg.Workers of each) around the goroutines that make the session runs
+// (cfg.Parallel), so the disk and the codecs overlap TensorFlow; same-size
+// images are batched. It returns when every job has converted or failed, or when ctx is
 // cancelled (the summary says so). onFail, if not nil, is called for each
 // failure as it happens.
 func convertAll(ctx context.Context, m *serving.Model, jobs []job, cfg runConfig, bar *progress.Bar, onFail func(Failure)) *Summary {
@@ -154,30 +155,42 @@ func convertAll(ctx context.Context, m *serving.Model, jobs []job, cfg runConfig
 		batchSameSize(ctx, decoded, batches, cfg.Batch, MaxBatchPixels)
 	}()
 
-	go func() { // the session runs
-		defer close(encode)
-		for b := range batches {
-			began := time.Now()
-			runs := translateBatch(m, cfg.Direction, b, t)
-			t.mu.Lock()
-			t.sum.ModelTime += time.Since(began)
-			t.sum.Runs += runs
-			t.mu.Unlock()
-			for _, it := range b {
-				if it.out == nil {
-					continue
-				}
-				if !cfg.Compare {
-					it.in = nil
-				}
-				select {
-				case encode <- it:
-				case <-ctx.Done():
-					return
+	// Runs in flight share the cores better than one run splitting each
+	// op across them (see DefaultParallel); the gate keeps their pixels
+	// within what Parallel runs of MaxBatchPixels hold, and lets a larger
+	// image run only alone.
+	gate := newPixelGate(max(cfg.Parallel, 1) * MaxBatchPixels)
+	var runners sync.WaitGroup
+	for range max(cfg.Parallel, 1) {
+		runners.Go(func() {
+			for b := range batches {
+				px := batchPixels(b)
+				gate.acquire(px)
+				began := time.Now()
+				runs := translateBatch(m, cfg.Direction, b, t)
+				elapsed := time.Since(began)
+				gate.release(px)
+				t.mu.Lock()
+				t.sum.ModelTime += elapsed
+				t.sum.Runs += runs
+				t.mu.Unlock()
+				for _, it := range b {
+					if it.out == nil {
+						continue
+					}
+					if !cfg.Compare {
+						it.in = nil
+					}
+					select {
+					case encode <- it:
+					case <-ctx.Done():
+						return
+					}
 				}
 			}
-		}
-	}()
+		})
+	}
+	go func() { runners.Wait(); close(encode) }()
 
 	var encoders sync.WaitGroup
 	for range cfg.Workers {
@@ -365,4 +378,48 @@ func batchSameSize(ctx context.Context, in <-chan item, out chan<- []item, maxIm
 			return
 		}
 	}
+}
+
+// batchPixels is the number of pixels in a batch.
+func batchPixels(b []item) int {
+	n := 0
+	for _, it := range b {
+		n += it.in.Rect.Dx() * it.in.Rect.Dy()
+	}
+	return n
+}
+
+// pixelGate bounds the pixels of the session runs in flight, which is what
+// their memory grows with. A run may start when its pixels fit in the
+// budget beside the others', or when no other run is in flight: an image
+// larger than the budget still converts, alone.
+type pixelGate struct {
+	mu       sync.Mutex
+	cond     *sync.Cond
+	budget   int
+	inFlight int
+}
+
+func newPixelGate(budget int) *pixelGate {
+	g := &pixelGate{budget: budget}
+	g.cond = sync.NewCond(&g.mu)
+	return g
+}
+
+// acquire waits until a run of n pixels may start, and counts it in.
+func (g *pixelGate) acquire(n int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for g.inFlight > 0 && g.inFlight+n > g.budget {
+		g.cond.Wait()
+	}
+	g.inFlight += n
+}
+
+// release counts a finished run of n pixels out.
+func (g *pixelGate) release(n int) {
+	g.mu.Lock()
+	g.inFlight -= n
+	g.mu.Unlock()
+	g.cond.Broadcast()
 }

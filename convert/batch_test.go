@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"image"
@@ -102,6 +103,93 @@ func TestCancellingAConversionStopsItAndSaysSo(t *testing.T) {
 	if !sum.Interrupted || sum.Converted == 0 || sum.Converted >= 60 || sum.Failed != 0 {
 		t.Errorf("after cancelling: %d converted, %d failed, interrupted %v; want some converted, none failed, interrupted",
 			sum.Converted, sum.Failed, sum.Interrupted)
+	}
+}
+
+func TestPixelGateAdmitsRunsWithinTheBudgetAndALargerOneOnlyAlone(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		budget   int
+		inFlight []int // admitted first, in order
+		next     int
+		admitted bool // whether next may start beside them
+	}{
+		{"first run, within budget", 100, nil, 60, true},
+		{"second run that fits", 100, []int{60}, 40, true},
+		{"second run that does not fit", 100, []int{60}, 41, false},
+		{"larger than the budget, alone", 100, nil, 500, true},
+		{"larger than the budget, beside another", 100, []int{10}, 500, false},
+		{"anything beside a large one", 100, []int{500}, 1, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := newPixelGate(tc.budget)
+			for _, n := range tc.inFlight {
+				g.acquire(n)
+			}
+			started := make(chan struct{})
+			go func() { g.acquire(tc.next); close(started) }()
+			select {
+			case <-started:
+				if !tc.admitted {
+					t.Fatalf("a run of %d started beside %v under a budget of %d", tc.next, tc.inFlight, tc.budget)
+				}
+			case <-time.After(100 * time.Millisecond):
+				if tc.admitted {
+					t.Fatalf("a run of %d waited beside %v under a budget of %d", tc.next, tc.inFlight, tc.budget)
+				}
+				for _, n := range tc.inFlight {
+					g.release(n)
+				}
+				select {
+				case <-started: // admitted once the others finished
+				case <-time.After(5 * time.Second):
+					t.Fatalf("a run of %d still waits after every other run finished", tc.next)
+				}
+			}
+		})
+	}
+}
+
+func TestParallelRunsWriteTheSameFilesAsOneRunAtATime(t *testing.T) {
+	m, err := serving.LoadModel(testModel(t), []string{"woman2man"}, graph.SessionConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	in := filepath.Join(t.TempDir(), "in")
+	// Sizes that batch, that fill the pixel budget, and one over it.
+	sizes := []int{32, 32, 32, 48, 48, 200, 200, 256, 300, 32, 48}
+	for i, s := range sizes {
+		writeImage(t, filepath.Join(in, fmt.Sprintf("%02d.png", i)), face(uint64(i), faces.Woman, s))
+	}
+	outputs := map[int]map[string][]byte{}
+	for _, parallel := range []int{1, 2, 3} {
+		out := filepath.Join(t.TempDir(), fmt.Sprint("out", parallel))
+		jobs, err := plan(in, out, "png", false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := convertAll(context.Background(), m, jobs, runConfig{Direction: "woman2man", Batch: 4, Workers: 2, Parallel: parallel,
+			Limits: Limits{MaxPixels: DefaultMaxPixels, MaxModelPixels: DefaultMaxModelPixels}}, nil, nil)
+		if sum.Failed > 0 || sum.Converted != len(sizes) {
+			t.Fatalf("-parallel %d: %d converted, %d failed %v", parallel, sum.Converted, sum.Failed, sum.Failures)
+		}
+		outputs[parallel] = map[string][]byte{}
+		for i := range sizes {
+			name := fmt.Sprintf("%02d.png", i)
+			b, err := os.ReadFile(filepath.Join(out, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			outputs[parallel][name] = b
+		}
+	}
+	for _, parallel := range []int{2, 3} {
+		for name, want := range outputs[1] {
+			if !bytes.Equal(outputs[parallel][name], want) {
+				t.Errorf("-parallel %d wrote a different %s than one run at a time", parallel, name)
+			}
+		}
 	}
 }
 

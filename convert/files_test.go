@@ -203,6 +203,7 @@ func TestDefaultsFollowTheDefaultTrainingRunAndTheDirection(t *testing.T) {
 		{args: []string{"-dir", "woman2man", "-format", "gif"}, fail: "-format"},
 		{args: []string{"-dir", "woman2man", "-size", "4"}, fail: "-size 4"},
 		{args: []string{"-dir", "woman2man", "-batch", "0"}, fail: "-batch 0"},
+		{args: []string{"-dir", "woman2man", "-parallel", "0"}, fail: "-parallel 0"},
 		{args: []string{"-dir", "woman2man", "photo.jpg"}, fail: "give the input with -in"},
 		{args: []string{"-serve", ":0"}},
 	} {

@@ -109,7 +109,7 @@ func convertFiles(ctx context.Context, opt Options, stderr io.Writer, log *logru
 	}
 	defer m.Close()
 	log.WithFields(logrus.Fields{"model": opt.Model, "dir": opt.Direction, "in": opt.In, "out": opt.Out,
-		"images": len(jobs), "batch": opt.Batch, "size": sizeField(opt.Limits.Size)}).Info("converting")
+		"images": len(jobs), "batch": opt.Batch, "parallel": opt.Parallel, "size": sizeField(opt.Limits.Size)}).Info("converting")
 
 	bar := progress.New(stderr, int64(len(jobs)), 0, opt.Direction, "images")
 	report := func(f Failure) {
@@ -120,7 +120,7 @@ func convertFiles(ctx context.Context, opt Options, stderr io.Writer, log *logru
 		onFail = nil
 	}
 	sum := convertAll(ctx, m, jobs, runConfig{Direction: opt.Direction, Quality: opt.Quality, Batch: opt.Batch,
-		Workers: opt.Workers, Compare: opt.Compare, Limits: opt.Limits}, bar, onFail)
+		Workers: opt.Workers, Parallel: opt.Parallel, Compare: opt.Compare, Limits: opt.Limits}, bar, onFail)
 	bar.Finish()
 	if bar.Active() {
 		for _, f := range sum.Failures {
