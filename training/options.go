@@ -71,6 +71,7 @@ func parseOptions(args []string, stderr io.Writer) (opt Options, overridden []st
 	fs.IntVar(&opt.PoolSize, "pool", 50, "image pool size: past fakes per domain the discriminators train on (0: none)")
 	fs.Float64Var(&m.LR, "lr", m.LR, "Adam learning rate")
 	fs.Float64Var(&m.Beta1, "beta1", m.Beta1, "Adam beta1")
+	fs.Float64Var(&m.EMA, "ema", m.EMA, "export an exponential moving average of the generators' weights with this decay, e.g. 0.999 (0: the weights as trained)")
 	fs.Float64Var(&m.Lambda, "lambda", m.Lambda, "cycle-consistency loss weight")
 	fs.Float64Var(&m.Identity, "identity", m.Identity, "identity loss weight, as a fraction of -lambda")
 	fs.StringVar(&m.Generator, "generator", m.Generator, "generator architecture: resnet (the paper's) or unet (the reference's U-Net: skip connections carry the input's detail)")

@@ -532,9 +532,20 @@ func (t *trainer) loadSamples() error {
 }
 
 // writeSamples writes the sample grid: per row a woman, F(woman) and
-// G(F(woman)), then a man, G(man) and F(G(man)).
-func (t *trainer) writeSamples() error {
+// G(F(woman)), then a man, G(man) and F(G(man)). With -ema the grid shows
+// the averaged generators, the ones the export holds.
+func (t *trainer) writeSamples() (err error) {
 	tfrt.ReleaseFreeMemory()
+	if e := t.step.EMA; e != nil {
+		if _, err := t.sess.Run(nil, nil, []*tf.Operation{e.Swap}); err != nil {
+			return fmt.Errorf("samples: use the averaged weights: %w", err)
+		}
+		defer func() {
+			if _, serr := t.sess.Run(nil, nil, []*tf.Operation{e.Swap}); serr != nil && err == nil {
+				err = fmt.Errorf("samples: restore the trained weights: %w", serr)
+			}
+		}()
+	}
 	sz := t.opt.Size
 	imgLen := sz * sz * 3
 	s := t.step
@@ -612,8 +623,13 @@ func pasteAt(dst, src *image.NRGBA, x, y int) {
 
 // export writes the generators' SavedModel to the run's export folder.
 func (t *trainer) export() error {
-	vars := t.step.GenVars
-	values, err := graph.Values(t.sess, vars)
+	var values map[string]*tf.Tensor
+	var err error
+	if t.step.EMA != nil {
+		values, err = t.step.EMA.Values(t.sess)
+	} else {
+		values, err = graph.Values(t.sess, t.step.GenVars)
+	}
 	if err != nil {
 		return err
 	}

@@ -51,23 +51,41 @@ func mean(xs []float64) float64 {
 }
 
 func TestResumedRunEqualsUninterruptedRun(t *testing.T) {
-	data := tinyData(t)
-	whole, parts := t.TempDir(), t.TempDir()
-	mustTrain(t, tinyArgs(data, whole, "-max-steps", "30")...)
-	// Stop mid-epoch (24 steps per epoch), then resume to the same end.
-	mustTrain(t, tinyArgs(data, parts, "-max-steps", "14")...)
-	log := mustTrain(t, tinyArgs(data, parts, "-max-steps", "30", "-resume")...)
-	if !strings.Contains(log, "restored") {
-		t.Fatalf("resume did not restore:\n%s", log)
-	}
-	a, b := latestCheckpoint(t, whole), latestCheckpoint(t, parts)
-	if filepath.Base(a) != filepath.Base(b) {
-		t.Fatalf("latest checkpoints %s and %s differ", a, b)
-	}
-	for _, f := range []string{"variables.data-00000-of-00001", "variables.index", fileState, filePoolWoman, filePoolMan} {
-		if !bytes.Equal(fileBytes(t, filepath.Join(a, f)), fileBytes(t, filepath.Join(b, f))) {
-			t.Errorf("%s differs between the uninterrupted and the resumed run", f)
-		}
+	for _, tc := range []struct {
+		name  string
+		flags []string
+	}{
+		{"plain", nil},
+		{"with the generators' average", []string{"-ema", "0.9"}}, // its shadows and counter resume too
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			data := tinyData(t)
+			whole, parts := t.TempDir(), t.TempDir()
+			args := func(out string, extra ...string) []string {
+				return tinyArgs(data, out, append(append([]string(nil), tc.flags...), extra...)...)
+			}
+			mustTrain(t, args(whole, "-max-steps", "30")...)
+			// Stop mid-epoch (24 steps per epoch), then resume to the same end.
+			mustTrain(t, args(parts, "-max-steps", "14")...)
+			log := mustTrain(t, args(parts, "-max-steps", "30", "-resume")...)
+			if !strings.Contains(log, "restored") {
+				t.Fatalf("resume did not restore:\n%s", log)
+			}
+			a, b := latestCheckpoint(t, whole), latestCheckpoint(t, parts)
+			if filepath.Base(a) != filepath.Base(b) {
+				t.Fatalf("latest checkpoints %s and %s differ", a, b)
+			}
+			for _, f := range []string{"variables.data-00000-of-00001", "variables.index", fileState, filePoolWoman, filePoolMan} {
+				if !bytes.Equal(fileBytes(t, filepath.Join(a, f)), fileBytes(t, filepath.Join(b, f))) {
+					t.Errorf("%s differs between the uninterrupted and the resumed run", f)
+				}
+			}
+			for _, f := range []string{"variables/variables.data-00000-of-00001"} {
+				if !bytes.Equal(fileBytes(t, filepath.Join(whole, dirExport, f)), fileBytes(t, filepath.Join(parts, dirExport, f))) {
+					t.Errorf("export %s differs between the uninterrupted and the resumed run", f)
+				}
+			}
+		})
 	}
 }
 

@@ -32,6 +32,10 @@ type Config struct {
 	LR        float64 // Adam learning rate (2e-4)
 	Beta1     float64 // Adam beta1 (0.5)
 	Beta2     float64 // Adam beta2 (0.999)
+	// EMA, when above 0, is the decay of an exponential moving average of
+	// the generators' weights, which is what gets exported (off in the
+	// paper).
+	EMA float64 `json:",omitempty"`
 	// Device places the model's ops, e.g. "/device:GPU:0"; "" lets the
 	// runtime choose. Soft placement falls back when it is missing.
 	Device string
@@ -77,6 +81,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("lambda %g, identity %g: want non-negative weights", c.Lambda, c.Identity)
 	case len(c.Towers) > 1 && slices.Contains(c.Towers, ""):
 		return fmt.Errorf("towers %q: name every device", c.Towers)
+	case c.EMA < 0 || c.EMA >= 1:
+		return fmt.Errorf("ema %g: want 0 (off) or a decay in (0, 1)", c.EMA)
 	case c.LR <= 0 || c.Beta1 < 0 || c.Beta1 >= 1 || c.Beta2 < 0 || c.Beta2 >= 1:
 		return fmt.Errorf("adam lr %g beta1 %g beta2 %g: want lr > 0 and betas in [0, 1)", c.LR, c.Beta1, c.Beta2)
 	}

@@ -39,7 +39,10 @@ type Step struct {
 	Train              *tf.Operation // runs ApplyG and ApplyD
 	ApplyG, ApplyD     *tf.Operation // the two optimizers' updates
 	OptG, OptD         *graph.Adam
-	GenVars, DiscVars  []*graph.Variable
+	// EMA averages the generators' weights after each update (nil unless
+	// Config.EMA is set); export its values rather than the weights.
+	EMA               *graph.EMA
+	GenVars, DiscVars []*graph.Variable
 	// GenGrads and DiscGrads are the gradients the optimizers apply, in the
 	// order of GenVars and DiscVars: of the total generator loss, and of
 	// D_woman + D_man (with towers, the towers' mean).
@@ -155,6 +158,10 @@ func NewStep(c Config, n, size int64, seed int64) (*Step, error) {
 	s.ApplyG = s.OptG.Apply(s.GenVars, gMean, reads)
 	s.ApplyD = s.OptD.Apply(s.DiscVars, dMean, reads)
 	s.Train = root.Group("train", s.ApplyG, s.ApplyD)
+	if c.EMA > 0 {
+		s.EMA = graph.NewEMA(b, "ema_G", s.GenVars, c.EMA, s.ApplyG)
+		s.Train = root.Group("train_and_average", s.Train, s.EMA.Update)
+	}
 	s.Init = root.InitOp("init", root.Variables())
 	s.Saver = graph.NewSaver(root, "save", root.Variables())
 	if err := root.Err(); err != nil {
@@ -292,6 +299,10 @@ func (c Config) String() string {
 	if c.Residual {
 		g += " residual"
 	}
-	return fmt.Sprintf("%s ndf=%d dlayers=%d gan=%s lambda=%g identity=%g lr=%g beta1=%g",
+	s := fmt.Sprintf("%s ndf=%d dlayers=%d gan=%s lambda=%g identity=%g lr=%g beta1=%g",
 		g, c.NDF, c.DLayers, c.GANLoss, c.Lambda, c.Identity, c.LR, c.Beta1)
+	if c.EMA > 0 {
+		s += fmt.Sprintf(" ema=%g", c.EMA)
+	}
+	return s
 }
