@@ -100,9 +100,9 @@ func (t *tally) ok(j *job) {
 // convertAll converts jobs with m: decoding and encoding run in goroutines
 // (cfg.Workers of each) around the goroutines that make the session runs
 // (cfg.Parallel), so the disk and the codecs overlap TensorFlow; same-size
-// images are batched. It returns when every job has converted or failed, or when ctx is
-// cancelled (the summary says so). onFail, if not nil, is called for each
-// failure as it happens.
+// images are batched. It returns when every job has converted or failed, or
+// when ctx is cancelled (the summary says so). onFail, if not nil, is called
+// for each failure as it happens.
 func convertAll(ctx context.Context, m *serving.Model, jobs []job, cfg runConfig, bar *progress.Bar, onFail func(Failure)) *Summary {
 	start := time.Now()
 	cfg.Batch = max(cfg.Batch, 1)
