@@ -1,18 +1,14 @@
 package main
 
 import (
-	"io"
 	"path/filepath"
 	"slices"
-	"sync/atomic"
 	"testing"
 
 	"cyclegan/graph"
 	"cyclegan/graph/cyclegan"
-	"cyclegan/internal/dataset"
 
 	tf "github.com/galeone/tensorflow/tensorflow/go"
-	"github.com/sirupsen/logrus"
 )
 
 func TestEMARunExportsTheAveragedGeneratorsAndSamplesLeaveTheWeightsAlone(t *testing.T) {
@@ -20,25 +16,7 @@ func TestEMARunExportsTheAveragedGeneratorsAndSamplesLeaveTheWeightsAlone(t *tes
 	mustTrain(t, tinyArgs(data, out, "-max-steps", "6", "-ema", "0.9")...)
 
 	// The run's state, restored from its checkpoint.
-	opt, _, err := parseOptions(tinyArgs(data, out, "-ema", "0.9", "-export-only"), io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, err := dataset.Scan(opt.Data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := logrus.New()
-	log.SetOutput(io.Discard)
-	var stop atomic.Bool
-	tr, err := newTrainer(opt, files, log, &stop, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tr.close()
-	if err := tr.start(); err != nil {
-		t.Fatal(err)
-	}
+	tr := restoredTrainer(t, data, out, "-ema", "0.9")
 	if tr.step.EMA == nil {
 		t.Fatal("-ema 0.9 built no average")
 	}
@@ -73,8 +51,7 @@ func TestEMARunExportsTheAveragedGeneratorsAndSamplesLeaveTheWeightsAlone(t *tes
 	}
 
 	// The export holds the averages, not the trained weights.
-	m := opt.Model
-	b, _, err := cyclegan.InferenceGraph(m)
+	b, _, err := cyclegan.InferenceGraph(tr.opt.Model)
 	if err != nil {
 		t.Fatal(err)
 	}

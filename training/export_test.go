@@ -1,22 +1,18 @@
 package main
 
 import (
-	"io"
 	"math/rand"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"cyclegan/graph"
 	"cyclegan/graph/cyclegan"
-	"cyclegan/internal/dataset"
 	"cyclegan/internal/pycheck"
 
 	tf "github.com/galeone/tensorflow/tensorflow/go"
-	"github.com/sirupsen/logrus"
 )
 
 func TestExportedModelGivesGosNumbersInPythonForBothSignaturesAndOddSizes(t *testing.T) {
@@ -111,26 +107,9 @@ func TestExportedModelGivesGosNumbersInPythonForBothSignaturesAndOddSizes(t *tes
 
 func TestExportClosesTheTrainingSessionBeforeBuildingItsOwn(t *testing.T) {
 	out := t.TempDir()
-	mustTrain(t, tinyArgs(tinyData(t), out, "-max-steps", "2")...)
-	opt, _, err := parseOptions(tinyArgs(tinyData(t), out, "-export-only"), io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, err := dataset.Scan(opt.Data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := logrus.New()
-	log.SetOutput(io.Discard)
-	var stop atomic.Bool
-	tr, err := newTrainer(opt, files, log, &stop, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tr.close()
-	if err := tr.start(); err != nil {
-		t.Fatal(err)
-	}
+	data := tinyData(t)
+	mustTrain(t, tinyArgs(data, out, "-max-steps", "2")...)
+	tr := restoredTrainer(t, data, out)
 	if err := tr.export(); err != nil {
 		t.Fatal(err)
 	}

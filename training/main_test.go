@@ -3,12 +3,15 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
+	"cyclegan/internal/dataset"
 	"cyclegan/internal/tfrt"
 	"cyclegan/tools/faces"
 
@@ -87,6 +90,33 @@ func mustTrain(t *testing.T, args ...string) string {
 		t.Fatalf("training %v exited %d:\n%s", args, code, log)
 	}
 	return log
+}
+
+// restoredTrainer returns a trainer on the run in out, started from its
+// latest checkpoint as -export-only starts it (the flags are tinyArgs plus
+// extra); it is closed when the test ends.
+func restoredTrainer(t *testing.T, data, out string, extra ...string) *trainer {
+	t.Helper()
+	opt, _, err := parseOptions(tinyArgs(data, out, append(extra, "-export-only")...), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := dataset.Scan(opt.Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := logrus.New()
+	log.SetOutput(io.Discard)
+	var stop atomic.Bool
+	tr, err := newTrainer(opt, files, log, &stop, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(tr.close)
+	if err := tr.start(); err != nil {
+		t.Fatal(err)
+	}
+	return tr
 }
 
 func fileBytes(t *testing.T, path string) []byte {
