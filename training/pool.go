@@ -30,12 +30,19 @@ func NewPool(size, imgLen int) *Pool { return &Pool{Size: size, imgLen: imgLen} 
 
 // plan decides, for a batch of n, which fakes the discriminator sees, and
 // fills old with the pool's images where it sees an older one.
+//
+// An older fake is one stored before this step: a batch that fills the
+// pool's last slots cannot also draw from them, since their fakes do not
+// exist until the step has run (the reference, which sees each fake before
+// planning the next, may hand one back in the same batch). With no older
+// fake stored yet, the current one is used.
 func (p *Pool) plan(seed int64, domain string, step int64, n int, old []float32) []choice {
 	h := fnv.New64a()
 	fmt.Fprintf(h, "pool/%d/%s/%d", seed, domain, step)
 	r := rand.New(rand.NewPCG(h.Sum64(), uint64(step)))
 	cs := make([]choice, n)
-	filled := len(p.images)
+	stored := len(p.images)
+	filled := stored
 	for i := range cs {
 		switch {
 		case p.Size == 0:
@@ -43,8 +50,10 @@ func (p *Pool) plan(seed int64, domain string, step int64, n int, old []float32)
 		case filled < p.Size:
 			cs[i] = choice{useCurrent: true, store: true, slot: filled}
 			filled++
+		case stored == 0:
+			cs[i] = choice{useCurrent: true}
 		case r.Float64() > 0.5:
-			id := r.IntN(p.Size)
+			id := r.IntN(stored)
 			cs[i] = choice{slot: id, store: true}
 			copy(old[i*p.imgLen:(i+1)*p.imgLen], p.images[id])
 		default:

@@ -85,3 +85,42 @@ func TestPoolRoundTripsThroughACheckpoint(t *testing.T) {
 		}
 	}
 }
+
+func TestPoolServesOnlyFakesStoredBeforeTheStepWhateverTheBatch(t *testing.T) {
+	for _, tc := range []struct{ size, batch int }{
+		{50, 4}, // the last fill leaves two slots for a batch of four
+		{5, 3},
+		{2, 4}, // the first batch overfills an empty pool
+		{1, 2},
+		{3, 1},
+	} {
+		p := NewPool(tc.size, 1)
+		old := make([]float32, tc.batch)
+		var olderServed int
+		for step := int64(0); step < 40; step++ {
+			before := map[float32]bool{}
+			for _, img := range p.images {
+				before[img[0]] = true
+			}
+			cs := p.plan(1, "man", step, tc.batch, old)
+			fakes := make([]float32, tc.batch)
+			for i, c := range cs {
+				fakes[i] = float32(step*100 + int64(i) + 1)
+				if !c.useCurrent {
+					olderServed++
+					if !before[old[i]] {
+						t.Fatalf("pool %d, batch %d, step %d: image %d was fed %v, which the pool did not hold before the step (%v)",
+							tc.size, tc.batch, step, i, old[i], p.images)
+					}
+				}
+			}
+			p.commit(cs, fakes)
+			if len(p.images) > tc.size {
+				t.Fatalf("pool %d, batch %d: holds %d images", tc.size, tc.batch, len(p.images))
+			}
+		}
+		if len(p.images) != tc.size || olderServed == 0 {
+			t.Errorf("pool %d, batch %d: holds %d images, served %d older fakes; want it full and serving", tc.size, tc.batch, len(p.images), olderServed)
+		}
+	}
+}
