@@ -218,6 +218,7 @@ func TestFlagDefaultsAreTheReferenceImplementations(t *testing.T) {
 		{"load-size", float64(opt.LoadSize), 286}, {"size", float64(opt.Size), 256}, {"batch", float64(opt.Batch), 1},
 		{"lr", opt.Model.LR, 2e-4}, {"beta1", opt.Model.Beta1, 0.5}, {"lambda", opt.Model.Lambda, 10},
 		{"identity", opt.Model.Identity, 0.5}, {"pool", float64(opt.PoolSize), 50}, {"ema (off)", opt.Model.EMA, 0},
+		{"change (off)", opt.Model.Change, 0},
 		{"epochs", float64(opt.Epochs), 100}, {"decay-epochs", float64(opt.DecayEpochs), 100},
 		{"ngf", float64(opt.Model.NGF), float64(ref.NGF)}, {"blocks", float64(opt.Model.Blocks), 9},
 		{"unet-downs", float64(opt.Model.UNetDowns), 8},
@@ -255,7 +256,7 @@ func TestFlagDefaultsAreTheReferenceImplementations(t *testing.T) {
 	// -h documents every flag.
 	var help bytes.Buffer
 	parseOptions([]string{"-h"}, &help)
-	for _, f := range []string{"-data", "-out", "-load-size", "-size", "-batch", "-lr", "-beta1", "-lambda", "-identity",
+	for _, f := range []string{"-data", "-out", "-load-size", "-size", "-batch", "-lr", "-beta1", "-lambda", "-identity", "-change",
 		"-pool", "-epochs", "-decay-epochs", "-generator", "-unet-downs", "-ngf", "-ndf", "-blocks", "-upsample", "-residual", "-gan-loss", "-device", "-seed",
 		"-checkpoint-every", "-sample-every", "-max-steps", "-resume", "-export-only", "-precision",
 		"-intra-op-threads", "-inter-op-threads", "-timings",

@@ -29,9 +29,15 @@ type Config struct {
 	GANLoss   string  // "bce" (the original's) or "lsgan"
 	Lambda    float64 // cycle-consistency weight (10)
 	Identity  float64 // identity weight, as a fraction of Lambda (0.5)
-	LR        float64 // Adam learning rate (2e-4)
-	Beta1     float64 // Adam beta1 (0.5)
-	Beta2     float64 // Adam beta2 (0.999)
+	// Change, when above 0, weights an L1 penalty on each translation's
+	// change to its input: |F(woman) - woman| + |G(man) - man| (the
+	// self-regularization of Shrivastava et al., 2017; off in the paper).
+	// Being L1, it favours translations that leave most pixels exactly as
+	// they were and change the rest as much as the discriminators ask.
+	Change float64 `json:",omitempty"`
+	LR     float64 // Adam learning rate (2e-4)
+	Beta1  float64 // Adam beta1 (0.5)
+	Beta2  float64 // Adam beta2 (0.999)
 	// EMA, when above 0, is the decay of an exponential moving average of
 	// the generators' weights, which is what gets exported (off in the
 	// paper).
@@ -77,8 +83,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("discriminator layers %d: want at least 1", c.DLayers)
 	case c.GANLoss != "bce" && c.GANLoss != "lsgan":
 		return fmt.Errorf("gan loss %q: want bce or lsgan", c.GANLoss)
-	case c.Lambda < 0 || c.Identity < 0:
-		return fmt.Errorf("lambda %g, identity %g: want non-negative weights", c.Lambda, c.Identity)
+	case c.Lambda < 0 || c.Identity < 0 || c.Change < 0:
+		return fmt.Errorf("lambda %g, identity %g, change %g: want non-negative weights", c.Lambda, c.Identity, c.Change)
 	case len(c.Towers) > 1 && slices.Contains(c.Towers, ""):
 		return fmt.Errorf("towers %q: name every device", c.Towers)
 	case c.EMA < 0 || c.EMA >= 1:

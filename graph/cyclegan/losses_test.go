@@ -73,6 +73,10 @@ func TestStepLossesAndGradientsEqualPythonTensorFlowOnTheSameWeights(t *testing.
 		}},
 		{"residual U-Net", func(c Config) Config { c.Generator, c.UNetDowns, c.Residual = GeneratorUNet, 3, true; return c }},
 		{"residual ResNet", func(c Config) Config { c.Residual = true; return c }},
+		{"residual U-Net with the change penalty", func(c Config) Config {
+			c.Generator, c.UNetDowns, c.Residual, c.Change = GeneratorUNet, 3, true, 2
+			return c
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := tc.cfg(tinyConfig())

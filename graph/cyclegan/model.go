@@ -19,7 +19,8 @@ const (
 )
 
 // LossNames names Step.Losses, in order (as logged).
-var LossNames = []string{"G_adv", "F_adv", "cycle_woman", "cycle_man", "idt_woman", "idt_man", "G_total", "D_woman", "D_man"}
+// change_woman and change_man are 0 unless Config.Change is set.
+var LossNames = []string{"G_adv", "F_adv", "cycle_woman", "cycle_man", "idt_woman", "idt_man", "G_total", "D_woman", "D_man", "change_woman", "change_man"}
 
 // Step is one training step's graph. Each run feeds a batch of women and
 // men, plus the discriminators' fake batches chosen by the image pool:
@@ -219,10 +220,19 @@ func buildTower(b *graph.Builder, c Config, woman, man, poolWoman, poolMan, useW
 	w := c.Lambda * c.Identity
 	idtW := l.Scale(l.Sub("idt_woman").L1(gOut[1], woman), w)
 	idtM := l.Scale(l.Sub("idt_man").L1(fOut[1], man), w)
+	// Not in the paper: the change penalty, L1 between each translation
+	// and its input, weighted Change.
+	gen := []tf.Output{gAdv, fAdv, cycWoman, cycMan, idtW, idtM}
+	chgW, chgM := l.Scalar(0), l.Scalar(0)
+	if c.Change > 0 {
+		chgW = l.Scale(l.Sub("change_woman").L1(t.fakeMan, woman), c.Change)
+		chgM = l.Scale(l.Sub("change_man").L1(t.fakeWoman, man), c.Change)
+		gen = append(gen, chgW, chgM)
+	}
 	// 8. Total generator loss.
-	t.gTotal = l.Sum(gAdv, fAdv, cycWoman, cycMan, idtW, idtM)
+	t.gTotal = l.Sum(gen...)
 	t.dTotal = l.Sum(dWoman, dMan)
-	t.losses = []tf.Output{gAdv, fAdv, cycWoman, cycMan, idtW, idtM, t.gTotal, dWoman, dMan}
+	t.losses = []tf.Output{gAdv, fAdv, cycWoman, cycMan, idtW, idtM, t.gTotal, dWoman, dMan, chgW, chgM}
 	return t
 }
 
@@ -301,6 +311,9 @@ func (c Config) String() string {
 	}
 	s := fmt.Sprintf("%s ndf=%d dlayers=%d gan=%s lambda=%g identity=%g lr=%g beta1=%g",
 		g, c.NDF, c.DLayers, c.GANLoss, c.Lambda, c.Identity, c.LR, c.Beta1)
+	if c.Change > 0 {
+		s += fmt.Sprintf(" change=%g", c.Change)
+	}
 	if c.EMA > 0 {
 		s += fmt.Sprintf(" ema=%g", c.EMA)
 	}

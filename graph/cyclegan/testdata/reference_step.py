@@ -110,7 +110,7 @@ def main(req_path, resp_path):
 
     with tf.GradientTape(persistent=True) as tape:
         woman, man = tensor("woman"), tensor("man")
-        lam, idt = cfg["Lambda"], cfg["Identity"]
+        lam, idt, chg = cfg["Lambda"], cfg["Identity"], cfg.get("Change", 0)
         fake_woman, fake_man = generator("G", man), generator("F", woman)  # G: man->woman, F: woman->man
         rec_woman, rec_man = generator("G", fake_man), generator("F", fake_woman)
         l1 = lambda a, b: tf.reduce_mean(tf.abs(a - b))
@@ -130,8 +130,10 @@ def main(req_path, resp_path):
             "idt_man": lam * idt * l1(generator("F", man), man),
             "D_woman": 0.5 * (gan(discriminator("D_woman", woman), 1) + gan(discriminator("D_woman", pick_woman), 0)),
             "D_man": 0.5 * (gan(discriminator("D_man", man), 1) + gan(discriminator("D_man", pick_man), 0)),
+            "change_woman": chg * l1(fake_man, woman),
+            "change_man": chg * l1(fake_woman, man),
         }
-        losses["G_total"] = sum(losses[k] for k in ("G_adv", "F_adv", "cycle_woman", "cycle_man", "idt_woman", "idt_man"))
+        losses["G_total"] = sum(losses[k] for k in ("G_adv", "F_adv", "cycle_woman", "cycle_man", "idt_woman", "idt_man", "change_woman", "change_man"))
         d_total = losses["D_woman"] + losses["D_man"]
     resp = {"losses": {k: float(v) for k, v in losses.items()}}
     if req.get("gradients"):
