@@ -73,6 +73,15 @@ func TestLayerAndLossGradientsMatchFiniteDifferences(t *testing.T) {
 		{"residual tanh, by the change", []int64{2, 3, 3, 2}, func(b *Builder, x tf.Output) tf.Output {
 			return b.ResidualTanh(target(b, 2, 3, 3, 2), b.Scale(x, 3), 0.999)
 		}},
+		{"sigmoid", []int64{2, 3, 3, 2}, func(b *Builder, x tf.Output) tf.Output { return b.Sigmoid(b.Scale(x, 3)) }},
+		// The gated generator output: the last channel gates the rest.
+		{"blend through a one-channel gate, by the image and the gate", []int64{2, 3, 3, 4}, func(b *Builder, x tf.Output) tf.Output {
+			y, m := b.SplitLastChannel(x)
+			return b.Blend(target(b, 2, 3, 3, 3), y, b.Sigmoid(b.Scale(m, 3)))
+		}},
+		{"blend through a one-channel gate, by the input", []int64{2, 3, 3, 3}, func(b *Builder, x tf.Output) tf.Output {
+			return b.Blend(x, target(b, 2, 3, 3, 3), b.Sigmoid(target(b, 2, 3, 3, 1)))
+		}},
 		{"BCE with logits, real", []int64{2, 3, 3, 1}, func(b *Builder, x tf.Output) tf.Output { return b.BCEWithLogits(x, 1) }},
 		{"BCE with logits, fake", []int64{2, 3, 3, 1}, func(b *Builder, x tf.Output) tf.Output { return b.BCEWithLogits(b.Scale(x, 8), 0) }},
 		{"L1", []int64{2, 3, 4, 3}, func(b *Builder, x tf.Output) tf.Output { return b.L1(x, target(b, 2, 3, 4, 3)) }},
@@ -333,6 +342,34 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+func TestBlendKeepsTheInputWhereTheGateIsShutAndTakesTheImageWhereItIsOpen(t *testing.T) {
+	b := NewBuilder(tf.Double, 1)
+	// One pixel of three channels per case: gate 0, 1, 0.25, and a shut
+	// sigmoid gate (logit -40).
+	x := b.Const([][][][]float64{{{{0.2, -0.4, 0.9}, {0.2, -0.4, 0.9}, {0.2, -0.4, 0.9}, {0.2, -0.4, 0.9}}}})
+	y := b.Const([][][][]float64{{{{-1, 1, 0.5}, {-1, 1, 0.5}, {-1, 1, 0.5}, {-1, 1, 0.5}}}})
+	m := b.Const([][][][]float64{{{{0}, {1}, {0.25}, {0}}}})
+	shut := b.Sigmoid(b.Const([][][][]float64{{{{-40}}}}))
+	out := b.Blend(x, y, m)
+	outShut := b.Blend(x, y, shut)
+	if err := b.Err(); err != nil {
+		t.Fatal(err)
+	}
+	res := run(t, newSession(t, b), nil, []tf.Output{out, outShut})
+	got, gotShut := flat(t, res[0]), flat(t, res[1])
+	want := []float64{0.2, -0.4, 0.9, -1, 1, 0.5, 0.2 + 0.25*-1.2, -0.4 + 0.25*1.4, 0.9 + 0.25*-0.4, 0.2, -0.4, 0.9}
+	for i := range want {
+		if math.Abs(got[i]-want[i]) > 1e-12 {
+			t.Errorf("blend value %d = %.15g, want %.15g", i, got[i], want[i])
+		}
+	}
+	for i, v := range []float64{0.2, -0.4, 0.9} {
+		if math.Abs(gotShut[i]-v) > 1e-15 {
+			t.Errorf("through a shut gate, channel %d = %.17g, want the input's %g", i, gotShut[i], v)
+		}
+	}
 }
 
 func TestResidualTanhAppliesTheChangeToTheClippedImage(t *testing.T) {

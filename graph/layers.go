@@ -241,6 +241,26 @@ func (b *Builder) ResidualTanh(x, h tf.Output, limit float64) tf.Output {
 	return b.Tanh(b.Add(op.Atanh(s, xc), h))
 }
 
+// Sigmoid is the logistic function 1 / (1 + exp(-x)).
+func (b *Builder) Sigmoid(x tf.Output) tf.Output { return op.Sigmoid(b.Scope("sigmoid"), x) }
+
+// Blend is x + m * (y - x): y where m is 1, x where m is 0; m broadcasts
+// (e.g. one channel over three).
+func (b *Builder) Blend(x, y, m tf.Output) tf.Output {
+	s := b.Scope("blend")
+	return op.AddV2(s, x, op.Mul(s, m, op.Sub(s, y, x)))
+}
+
+// SplitLastChannel cuts an NHWC tensor into its channels but the last, and
+// its last channel.
+func (b *Builder) SplitLastChannel(x tf.Output) (rest, last tf.Output) {
+	s := b.Scope("split_last_channel")
+	c := b.channels(x, "split_last_channel")
+	rest = op.Slice(s.SubScope("rest"), x, b.Const([]int32{0, 0, 0, 0}), b.Const([]int32{-1, -1, -1, int32(c - 1)}))
+	last = op.Slice(s.SubScope("last"), x, b.Const([]int32{0, 0, 0, int32(c - 1)}), b.Const([]int32{-1, -1, -1, 1}))
+	return rest, last
+}
+
 // Add adds x and y elementwise (with broadcasting).
 func (b *Builder) Add(x, y tf.Output) tf.Output { return op.AddV2(b.Scope("add"), x, y) }
 

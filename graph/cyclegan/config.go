@@ -19,7 +19,11 @@ type Config struct {
 	Generator string
 	// Residual makes either generator predict a change to its input rather
 	// than a new image (see generatorOutput); off in the paper.
-	Residual  bool
+	Residual bool
+	// Gate gives either generator a per-pixel gate: it outputs
+	// x + m * (y - x), its input where the gate m is shut (see
+	// generatorOutput); off in the paper.
+	Gate      bool    `json:",omitempty"`
 	NGF       int     // generator filters in the first layer (64)
 	Blocks    int     // ResNet: residual blocks (9 at 256x256, 6 at 128x128)
 	Upsample  string  // "transpose" (the paper's) or "resize" (nearest + conv)

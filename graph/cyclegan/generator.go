@@ -29,7 +29,7 @@ func Generator(b *graph.Builder, name string, x tf.Output, c Config) tf.Output {
 //	R(4ngf)*N  residual blocks
 //	u(2ngf)    3x3 transposed conv stride 2 (or resize + conv), IN, ReLU
 //	u(ngf)     3x3 transposed conv stride 2 (or resize + conv), IN, ReLU
-//	c7s1-3     reflect pad 3, 7x7 conv, tanh
+//	c7s1-3     reflect pad 3, 7x7 conv, tanh (generatorOutput)
 func ResNetGenerator(b *graph.Builder, name string, x tf.Output, c Config) tf.Output {
 	g := b.Sub(name)
 	ngf := c.NGF
@@ -58,7 +58,7 @@ func ResNetGenerator(b *graph.Builder, name string, x tf.Output, c Config) tf.Ou
 		h = g.ReLU(g.InstanceNorm(l+"_norm", h, false))
 	}
 
-	h = g.Conv2D("out", h, graph.Conv{Filters: 3, Kernel: 7, Pad: 3, Reflect: true, Bias: true})
+	h = g.Conv2D("out", h, graph.Conv{Filters: outChannels(c), Kernel: 7, Pad: 3, Reflect: true, Bias: true})
 	return generatorOutput(g, x, h, c)
 }
 
@@ -66,18 +66,43 @@ func ResNetGenerator(b *graph.Builder, name string, x tf.Output, c Config) tf.Ou
 // (see graph.Builder.ResidualTanh).
 const residualLimit = 0.999
 
-// generatorOutput turns the last layer's 3 channels h into the generated
+// generatorOutput turns the last layer's channels h into the generated
 // image in [-1, 1]: tanh(h), the paper's; or, with c.Residual,
 // tanh(atanh(x) + h) for the generator's input x, so that h = 0 returns x
 // unchanged and the network learns only what to change, as in Shen and
 // Liu's residual image learning for face attributes (CVPR 2017). Every
 // pixel the translation should keep (background, skin, eyes) then starts
 // right instead of having to be rebuilt through the whole network.
+//
+// With c.Gate, h has a fourth channel: the logit of a gate m in (0, 1) per
+// pixel, and the output is x + m * (y - x) for the image y the first three
+// give. A pixel whose gate is shut (a sigmoid well into saturation) is the
+// input's, whatever noise the other channels carry; attention-guided
+// translation, as in Mejjati et al. (NeurIPS 2018).
 func generatorOutput(b *graph.Builder, x, h tf.Output, c Config) tf.Output {
-	if !c.Residual {
-		return b.Tanh(h)
+	var gate tf.Output
+	if c.Gate {
+		h, gate = b.SplitLastChannel(h)
 	}
-	return b.ResidualTanh(x, h, residualLimit)
+	var y tf.Output
+	if c.Residual {
+		y = b.ResidualTanh(x, h, residualLimit)
+	} else {
+		y = b.Tanh(h)
+	}
+	if !c.Gate {
+		return y
+	}
+	return b.Blend(x, y, b.Sigmoid(gate))
+}
+
+// outChannels is how many channels a generator's last layer gives
+// generatorOutput: the image's 3, and the gate's logit with c.Gate.
+func outChannels(c Config) int {
+	if c.Gate {
+		return 4
+	}
+	return 3
 }
 
 // residualBlock is R-k: reflect pad, 3x3 conv, IN, ReLU, reflect pad, 3x3

@@ -77,6 +77,11 @@ func TestStepLossesAndGradientsEqualPythonTensorFlowOnTheSameWeights(t *testing.
 			c.Generator, c.UNetDowns, c.Residual, c.Change = GeneratorUNet, 3, true, 2
 			return c
 		}},
+		{"gated residual U-Net", func(c Config) Config {
+			c.Generator, c.UNetDowns, c.Residual, c.Gate, c.Change = GeneratorUNet, 3, true, true, 2
+			return c
+		}},
+		{"gated ResNet", func(c Config) Config { c.Gate = true; return c }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := tc.cfg(tinyConfig())

@@ -309,6 +309,9 @@ func (c Config) String() string {
 	if c.Residual {
 		g += " residual"
 	}
+	if c.Gate {
+		g += " gate"
+	}
 	s := fmt.Sprintf("%s ndf=%d dlayers=%d gan=%s lambda=%g identity=%g lr=%g beta1=%g",
 		g, c.NDF, c.DLayers, c.GANLoss, c.Lambda, c.Identity, c.LR, c.Beta1)
 	if c.Change > 0 {

@@ -35,8 +35,8 @@ func UNetGenerator(b *graph.Builder, name string, x tf.Output, c Config) tf.Outp
 // unetFilters is f(i), the channels of level i's downsampled features.
 func unetFilters(ngf, i int) int { return ngf * min(1<<i, 8) }
 
-// unetLevel returns level i's output for its input h: the 3 channels before
-// the output activation for level 0, otherwise the skip concatenated with the
+// unetLevel returns level i's output for its input h: the channels before
+// the output activation for level 0 (see generatorOutput), otherwise the skip concatenated with the
 // upsampled inner result.
 func unetLevel(b *graph.Builder, h tf.Output, i int, c Config) tf.Output {
 	l := b.Sub(fmt.Sprintf("level%d", i))
@@ -54,7 +54,7 @@ func unetLevel(b *graph.Builder, h tf.Output, i int, c Config) tf.Output {
 	if !innermost {
 		inner = unetLevel(l, d, i+1, c)
 	}
-	out := 3
+	out := outChannels(c)
 	if i > 0 {
 		out = unetFilters(c.NGF, i-1)
 	}

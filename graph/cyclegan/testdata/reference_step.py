@@ -66,9 +66,17 @@ def main(req_path, resp_path):
 
     def output(x, y):
         # tanh(y), or with Residual the change y applied to the input x.
+        # With Gate, y's fourth channel is the logit of a per-pixel blend
+        # between the input and that image.
+        if cfg.get("Gate"):
+            y, gate = y[..., :3], tf.sigmoid(y[..., 3:])
         if cfg.get("Residual"):
-            return tf.tanh(tf.atanh(tf.clip_by_value(x, -0.999, 0.999)) + y)
-        return tf.tanh(y)
+            out = tf.tanh(tf.atanh(tf.clip_by_value(x, -0.999, 0.999)) + y)
+        else:
+            out = tf.tanh(y)
+        if cfg.get("Gate"):
+            out = gate * out + (1 - gate) * x
+        return out
 
     def generator(p, x):
         if cfg["Generator"] == "unet":
