@@ -83,7 +83,7 @@ func parseOptions(args []string, stderr io.Writer) (opt Options, overridden []st
 	fs.IntVar(&m.DLayers, "d-layers", m.DLayers, "stride-2 conv layers of the PatchGAN (3: the 70x70 PatchGAN)")
 	fs.StringVar(&m.Upsample, "upsample", m.Upsample, "generator upsampling (either generator): transpose (the paper's) or resize (nearest resize + conv, no checkerboard artifacts)")
 	fs.BoolVar(&m.Residual, "residual", m.Residual, "generators output a change to their input, tanh(atanh(input) + net), rather than a new image tanh(net)")
-	fs.BoolVar(&m.Gate, "gate", m.Gate, "generators blend their output into their input through a learned per-pixel gate (with -change, a shut gate costs nothing)")
+	fs.BoolVar(&m.Gate, "gate", m.Gate, "generators blend their image into their input through a learned per-pixel gate, x + gate * (image - x); -change then shuts it where nothing needs to change")
 	fs.StringVar(&m.GANLoss, "gan-loss", m.GANLoss, "adversarial loss: bce (binary cross-entropy, the original's) or lsgan")
 	fs.StringVar(&m.Device, "device", "", "device for the model, e.g. /device:GPU:0 (soft placement falls back to the CPU)")
 	fs.Int64Var(&opt.Seed, "seed", 1, "seed for initialization, data order, augmentation and the image pool")
