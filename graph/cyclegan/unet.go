@@ -36,8 +36,8 @@ func UNetGenerator(b *graph.Builder, name string, x tf.Output, c Config) tf.Outp
 func unetFilters(ngf, i int) int { return ngf * min(1<<i, 8) }
 
 // unetLevel returns level i's output for its input h: the channels before
-// the output activation for level 0 (see generatorOutput), otherwise the skip concatenated with the
-// upsampled inner result.
+// the output activation for level 0 (see generatorOutput), otherwise the
+// skip concatenated with the upsampled inner result.
 func unetLevel(b *graph.Builder, h tf.Output, i int, c Config) tf.Output {
 	l := b.Sub(fmt.Sprintf("level%d", i))
 	innermost := i == c.UNetDowns-1
