@@ -248,8 +248,8 @@ func TestFlagDefaultsAreTheReferenceImplementations(t *testing.T) {
 	if opt.Model.NGF != 40 || opt.Size != 64 {
 		t.Errorf("default run: ngf %d size %d, want 40 (given) and 64 (its own)", opt.Model.NGF, opt.Size)
 	}
-	if !opt.Model.Gate || opt.Model.Change != 5 || !opt.Model.Residual || opt.Model.EMA != 0.999 {
-		t.Errorf("default run: gate %v change %g residual %v ema %g, want its measured recipe: true, 5, true, 0.999",
+	if !opt.Model.Gate || opt.Model.Change != 5 || opt.Model.Residual || opt.Model.EMA != 0.999 {
+		t.Errorf("default run: gate %v change %g residual %v ema %g, want its measured recipe: true, 5, false, 0.999",
 			opt.Model.Gate, opt.Model.Change, opt.Model.Residual, opt.Model.EMA)
 	}
 	for _, f := range over {
