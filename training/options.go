@@ -75,6 +75,7 @@ func parseOptions(args []string, stderr io.Writer) (opt Options, overridden []st
 	fs.Float64Var(&m.Lambda, "lambda", m.Lambda, "cycle-consistency loss weight")
 	fs.Float64Var(&m.Identity, "identity", m.Identity, "identity loss weight, as a fraction of -lambda")
 	fs.Float64Var(&m.Change, "change", m.Change, "weight of an L1 penalty on each translation's change to its input (0: off, as in the paper)")
+	fs.Float64Var(&m.GateArea, "gate-area", m.GateArea, "weight of a penalty on the share of each translation its gate opens (needs -gate; 0: off)")
 	fs.StringVar(&m.Generator, "generator", m.Generator, "generator architecture: resnet (the paper's) or unet (the reference's U-Net: skip connections carry the input's detail)")
 	fs.IntVar(&m.UNetDowns, "unet-downs", m.UNetDowns, "U-Net stride-2 levels (8: the reference's unet_256, 7: unet_128)")
 	fs.IntVar(&m.NGF, "ngf", m.NGF, "generator filters in the first conv layer")

@@ -218,7 +218,7 @@ func TestFlagDefaultsAreTheReferenceImplementations(t *testing.T) {
 		{"load-size", float64(opt.LoadSize), 286}, {"size", float64(opt.Size), 256}, {"batch", float64(opt.Batch), 1},
 		{"lr", opt.Model.LR, 2e-4}, {"beta1", opt.Model.Beta1, 0.5}, {"lambda", opt.Model.Lambda, 10},
 		{"identity", opt.Model.Identity, 0.5}, {"pool", float64(opt.PoolSize), 50}, {"ema (off)", opt.Model.EMA, 0},
-		{"change (off)", opt.Model.Change, 0},
+		{"change (off)", opt.Model.Change, 0}, {"gate-area (off)", opt.Model.GateArea, 0},
 		{"epochs", float64(opt.Epochs), 100}, {"decay-epochs", float64(opt.DecayEpochs), 100},
 		{"ngf", float64(opt.Model.NGF), float64(ref.NGF)}, {"blocks", float64(opt.Model.Blocks), 9},
 		{"unet-downs", float64(opt.Model.UNetDowns), 8},

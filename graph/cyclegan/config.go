@@ -39,9 +39,16 @@ type Config struct {
 	// Being L1, it favours translations that leave most pixels exactly as
 	// they were and change the rest as much as the discriminators ask.
 	Change float64 `json:",omitempty"`
-	LR     float64 // Adam learning rate (2e-4)
-	Beta1  float64 // Adam beta1 (0.5)
-	Beta2  float64 // Adam beta2 (0.999)
+	// GateArea, when above 0, weights a penalty on how much of each
+	// translation its gate opens: the mean of m over F(woman)'s and
+	// G(man)'s pixels (needs Gate; off in the paper). Unlike Change, it
+	// costs the same whatever the gated image draws, so it decides where a
+	// translation happens without pulling what it draws back towards the
+	// input.
+	GateArea float64 `json:",omitempty"`
+	LR       float64 // Adam learning rate (2e-4)
+	Beta1    float64 // Adam beta1 (0.5)
+	Beta2    float64 // Adam beta2 (0.999)
 	// EMA, when above 0, is the decay of an exponential moving average of
 	// the generators' weights, which is what gets exported (off in the
 	// paper).
@@ -87,8 +94,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("discriminator layers %d: want at least 1", c.DLayers)
 	case c.GANLoss != "bce" && c.GANLoss != "lsgan":
 		return fmt.Errorf("gan loss %q: want bce or lsgan", c.GANLoss)
-	case c.Lambda < 0 || c.Identity < 0 || c.Change < 0:
-		return fmt.Errorf("lambda %g, identity %g, change %g: want non-negative weights", c.Lambda, c.Identity, c.Change)
+	case c.Lambda < 0 || c.Identity < 0 || c.Change < 0 || c.GateArea < 0:
+		return fmt.Errorf("lambda %g, identity %g, change %g, gate area %g: want non-negative weights", c.Lambda, c.Identity, c.Change, c.GateArea)
+	case c.GateArea > 0 && !c.Gate:
+		return fmt.Errorf("gate area %g: the penalty needs the gate", c.GateArea)
 	case len(c.Towers) > 1 && slices.Contains(c.Towers, ""):
 		return fmt.Errorf("towers %q: name every device", c.Towers)
 	case c.EMA < 0 || c.EMA >= 1:

@@ -12,16 +12,26 @@ import (
 // U-Net) under name. Building it again under the same name applies the same
 // weights.
 func Generator(b *graph.Builder, name string, x tf.Output, c Config) tf.Output {
-	if c.Generator == GeneratorUNet {
-		return UNetGenerator(b, name, x, c)
-	}
-	return ResNetGenerator(b, name, x, c)
+	y, _ := generate(b, name, x, c)
+	return y
 }
 
-// ResNetGenerator is the paper's ResNet generator, applied to NHWC images in
-// [-1, 1]; H and W must be multiples of 4. With ngf 64 and 9 blocks it has
-// 11,378,179 parameters, as the reference implementation: instance norm
-// without a learned scale and offset, and a bias in every convolution.
+// generate is Generator that also returns the gate m with c.Gate (see
+// generatorOutput; the zero Output otherwise), for the gate-area penalty.
+func generate(b *graph.Builder, name string, x tf.Output, c Config) (y, m tf.Output) {
+	g := b.Sub(name)
+	if c.Generator == GeneratorUNet {
+		return generatorOutput(g, x, unet(g, x, c), c)
+	}
+	return generatorOutput(g, x, resnet(g, x, c), c)
+}
+
+// resnet is the paper's ResNet generator under g, applied to NHWC images in
+// [-1, 1]; H and W must be multiples of 4. It returns the last layer's
+// channels, which generatorOutput turns into the image. With ngf 64 and 9
+// blocks it has 11,378,179 parameters, as the reference implementation:
+// instance norm without a learned scale and offset, and a bias in every
+// convolution.
 //
 //	c7s1-ngf   reflect pad 3, 7x7 conv, IN, ReLU
 //	d(2ngf)    3x3 conv stride 2, IN, ReLU
@@ -30,8 +40,7 @@ func Generator(b *graph.Builder, name string, x tf.Output, c Config) tf.Output {
 //	u(2ngf)    3x3 transposed conv stride 2 (or resize + conv), IN, ReLU
 //	u(ngf)     3x3 transposed conv stride 2 (or resize + conv), IN, ReLU
 //	c7s1-3     reflect pad 3, 7x7 conv, tanh (generatorOutput)
-func ResNetGenerator(b *graph.Builder, name string, x tf.Output, c Config) tf.Output {
-	g := b.Sub(name)
+func resnet(g *graph.Builder, x tf.Output, c Config) tf.Output {
 	ngf := c.NGF
 
 	h := g.Conv2D("c7s1", x, graph.Conv{Filters: ngf, Kernel: 7, Pad: 3, Reflect: true, Bias: true})
@@ -58,8 +67,7 @@ func ResNetGenerator(b *graph.Builder, name string, x tf.Output, c Config) tf.Ou
 		h = g.ReLU(g.InstanceNorm(l+"_norm", h, false))
 	}
 
-	h = g.Conv2D("out", h, graph.Conv{Filters: outChannels(c), Kernel: 7, Pad: 3, Reflect: true, Bias: true})
-	return generatorOutput(g, x, h, c)
+	return g.Conv2D("out", h, graph.Conv{Filters: outChannels(c), Kernel: 7, Pad: 3, Reflect: true, Bias: true})
 }
 
 // residualLimit bounds the input image of a residual generator's output
@@ -78,8 +86,9 @@ const residualLimit = 0.999
 // pixel, and the output is x + m * (y - x) for the image y the first three
 // give. A pixel whose gate is shut (a sigmoid well into saturation) is the
 // input's, whatever noise the other channels carry; attention-guided
-// translation, as in Mejjati et al. (NeurIPS 2018).
-func generatorOutput(b *graph.Builder, x, h tf.Output, c Config) tf.Output {
+// translation, as in Mejjati et al. (NeurIPS 2018). It returns the image
+// and, with c.Gate, m (the zero Output otherwise).
+func generatorOutput(b *graph.Builder, x, h tf.Output, c Config) (out, m tf.Output) {
 	var gate tf.Output
 	if c.Gate {
 		h, gate = b.SplitLastChannel(h)
@@ -91,9 +100,10 @@ func generatorOutput(b *graph.Builder, x, h tf.Output, c Config) tf.Output {
 		y = b.Tanh(h)
 	}
 	if !c.Gate {
-		return y
+		return y, tf.Output{}
 	}
-	return b.Blend(x, y, b.Sigmoid(gate))
+	m = b.Sigmoid(gate)
+	return b.Blend(x, y, m), m
 }
 
 // outChannels is how many channels a generator's last layer gives

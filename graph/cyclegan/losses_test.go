@@ -82,6 +82,10 @@ func TestStepLossesAndGradientsEqualPythonTensorFlowOnTheSameWeights(t *testing.
 			return c
 		}},
 		{"gated ResNet", func(c Config) Config { c.Gate = true; return c }},
+		{"gated U-Net with the gate-area penalty", func(c Config) Config {
+			c.Generator, c.UNetDowns, c.Gate, c.GateArea = GeneratorUNet, 3, true, 1.5
+			return c
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := tc.cfg(tinyConfig())

@@ -19,8 +19,10 @@ const (
 )
 
 // LossNames names Step.Losses, in order (as logged).
-// change_woman and change_man are 0 unless Config.Change is set.
-var LossNames = []string{"G_adv", "F_adv", "cycle_woman", "cycle_man", "idt_woman", "idt_man", "G_total", "D_woman", "D_man", "change_woman", "change_man"}
+// change_woman and change_man are 0 unless Config.Change is set, gate_woman
+// and gate_man unless Config.GateArea is.
+var LossNames = []string{"G_adv", "F_adv", "cycle_woman", "cycle_man", "idt_woman", "idt_man", "G_total", "D_woman", "D_man",
+	"change_woman", "change_man", "gate_woman", "gate_man"}
 
 // Step is one training step's graph. Each run feeds a batch of women and
 // men, plus the discriminators' fake batches chosen by the image pool:
@@ -187,8 +189,9 @@ func buildTower(b *graph.Builder, c Config, woman, man, poolWoman, poolMan, useW
 	// G on [man, woman] for translation and identity, F on [woman, man].
 	// 1. Translate both ways (and 6. identity, in the same batches).
 	l := b.Sub("losses")
-	gOut := split(b, "G_out", Generator(b, NameG, concat(b, "G_in", man, woman), c), 2)
-	fOut := split(b, "F_out", Generator(b, NameF, concat(b, "F_in", woman, man), c), 2)
+	gY, gM := generate(b, NameG, concat(b, "G_in", man, woman), c)
+	fY, fM := generate(b, NameF, concat(b, "F_in", woman, man), c)
+	gOut, fOut := split(b, "G_out", gY, 2), split(b, "F_out", fY, 2)
 	t.fakeWoman, t.fakeMan = gOut[0], fOut[0]
 	// 4. Cycle: translate back. These passes get one image per generator
 	// at the reference batch of 1, where oneDNN's convolutions on
@@ -229,10 +232,18 @@ func buildTower(b *graph.Builder, c Config, woman, man, poolWoman, poolMan, useW
 		chgM = l.Scale(l.Sub("change_man").L1(t.fakeWoman, man), c.Change)
 		gen = append(gen, chgW, chgM)
 	}
+	// Nor is the gate-area penalty: the mean gate each translation opens
+	// (not the identity half of the batch), weighted GateArea.
+	gateW, gateM := l.Scalar(0), l.Scalar(0)
+	if c.GateArea > 0 {
+		gateW = l.Scale(l.Sub("gate_woman").MeanAll(split(b, "F_gate", fM, 2)[0]), c.GateArea)
+		gateM = l.Scale(l.Sub("gate_man").MeanAll(split(b, "G_gate", gM, 2)[0]), c.GateArea)
+		gen = append(gen, gateW, gateM)
+	}
 	// 8. Total generator loss.
 	t.gTotal = l.Sum(gen...)
 	t.dTotal = l.Sum(dWoman, dMan)
-	t.losses = []tf.Output{gAdv, fAdv, cycWoman, cycMan, idtW, idtM, t.gTotal, dWoman, dMan, chgW, chgM}
+	t.losses = []tf.Output{gAdv, fAdv, cycWoman, cycMan, idtW, idtM, t.gTotal, dWoman, dMan, chgW, chgM, gateW, gateM}
 	return t
 }
 
@@ -316,6 +327,9 @@ func (c Config) String() string {
 		g, c.NDF, c.DLayers, c.GANLoss, c.Lambda, c.Identity, c.LR, c.Beta1)
 	if c.Change > 0 {
 		s += fmt.Sprintf(" change=%g", c.Change)
+	}
+	if c.GateArea > 0 {
+		s += fmt.Sprintf(" gate-area=%g", c.GateArea)
 	}
 	if c.EMA > 0 {
 		s += fmt.Sprintf(" ema=%g", c.EMA)

@@ -8,9 +8,10 @@ import (
 	tf "github.com/galeone/tensorflow/tensorflow/go"
 )
 
-// UNetGenerator is the reference implementation's U-Net generator
-// (its unet_128 / unet_256 with -unet-downs 7 / 8), applied to NHWC images
-// in [-1, 1] of any size. Level i (0 is the outermost) halves the image with
+// unet is the reference implementation's U-Net generator under g (its
+// unet_128 / unet_256 with -unet-downs 7 / 8), applied to NHWC images in
+// [-1, 1] of any size. It returns the last layer's channels, which
+// generatorOutput turns into the image. Level i (0 is the outermost) halves the image with
 // a 4x4 stride-2 conv to f(i) = ngf * min(2^i, 8) channels and doubles it
 // back with a 4x4 stride-2 transposed conv, and every level but the
 // outermost hands its input to its output through a skip connection:
@@ -27,9 +28,8 @@ import (
 // network has only to change what differs between the domains. A level whose
 // input has an odd side pads it by one mirrored row or column and crops its
 // output back, so no size is refused.
-func UNetGenerator(b *graph.Builder, name string, x tf.Output, c Config) tf.Output {
-	g := b.Sub(name)
-	return generatorOutput(g, x, unetLevel(g, x, 0, c), c)
+func unet(g *graph.Builder, x tf.Output, c Config) tf.Output {
+	return unetLevel(g, x, 0, c)
 }
 
 // unetFilters is f(i), the channels of level i's downsampled features.

@@ -67,7 +67,9 @@ def main(req_path, resp_path):
     def output(x, y):
         # tanh(y), or with Residual the change y applied to the input x.
         # With Gate, y's fourth channel is the logit of a per-pixel blend
-        # between the input and that image.
+        # between the input and that image. Returns the image and the gate
+        # (None without Gate).
+        gate = None
         if cfg.get("Gate"):
             y, gate = y[..., :3], tf.sigmoid(y[..., 3:])
         if cfg.get("Residual"):
@@ -76,7 +78,7 @@ def main(req_path, resp_path):
             out = tf.tanh(y)
         if cfg.get("Gate"):
             out = gate * out + (1 - gate) * x
-        return out
+        return out, gate
 
     def generator(p, x):
         if cfg["Generator"] == "unet":
@@ -118,9 +120,9 @@ def main(req_path, resp_path):
 
     with tf.GradientTape(persistent=True) as tape:
         woman, man = tensor("woman"), tensor("man")
-        lam, idt, chg = cfg["Lambda"], cfg["Identity"], cfg.get("Change", 0)
-        fake_woman, fake_man = generator("G", man), generator("F", woman)  # G: man->woman, F: woman->man
-        rec_woman, rec_man = generator("G", fake_man), generator("F", fake_woman)
+        lam, idt, chg, area = cfg["Lambda"], cfg["Identity"], cfg.get("Change", 0), cfg.get("GateArea", 0)
+        (fake_woman, gate_g), (fake_man, gate_f) = generator("G", man), generator("F", woman)  # G: man->woman, F: woman->man
+        rec_woman, rec_man = generator("G", fake_man)[0], generator("F", fake_woman)[0]
         l1 = lambda a, b: tf.reduce_mean(tf.abs(a - b))
 
         def pick(use, fake, pool):
@@ -134,14 +136,17 @@ def main(req_path, resp_path):
             "F_adv": gan(discriminator("D_man", fake_man), 1),
             "cycle_woman": lam * l1(rec_woman, woman),
             "cycle_man": lam * l1(rec_man, man),
-            "idt_woman": lam * idt * l1(generator("G", woman), woman),
-            "idt_man": lam * idt * l1(generator("F", man), man),
+            "idt_woman": lam * idt * l1(generator("G", woman)[0], woman),
+            "idt_man": lam * idt * l1(generator("F", man)[0], man),
             "D_woman": 0.5 * (gan(discriminator("D_woman", woman), 1) + gan(discriminator("D_woman", pick_woman), 0)),
             "D_man": 0.5 * (gan(discriminator("D_man", man), 1) + gan(discriminator("D_man", pick_man), 0)),
             "change_woman": chg * l1(fake_man, woman),
             "change_man": chg * l1(fake_woman, man),
+            "gate_woman": area * tf.reduce_mean(gate_f) if area else 0.0,
+            "gate_man": area * tf.reduce_mean(gate_g) if area else 0.0,
         }
-        losses["G_total"] = sum(losses[k] for k in ("G_adv", "F_adv", "cycle_woman", "cycle_man", "idt_woman", "idt_man", "change_woman", "change_man"))
+        losses["G_total"] = sum(losses[k] for k in ("G_adv", "F_adv", "cycle_woman", "cycle_man", "idt_woman", "idt_man",
+                                                    "change_woman", "change_man", "gate_woman", "gate_man"))
         d_total = losses["D_woman"] + losses["D_man"]
     resp = {"losses": {k: float(v) for k, v in losses.items()}}
     if req.get("gradients"):
