@@ -248,9 +248,9 @@ func TestFlagDefaultsAreTheReferenceImplementations(t *testing.T) {
 	if opt.Model.NGF != 40 || opt.Size != 64 {
 		t.Errorf("default run: ngf %d size %d, want 40 (given) and 64 (its own)", opt.Model.NGF, opt.Size)
 	}
-	if !opt.Model.Gate || opt.Model.Change != 5 || opt.Model.Residual || opt.Model.EMA != 0.999 {
-		t.Errorf("default run: gate %v change %g residual %v ema %g, want its measured recipe: true, 5, false, 0.999",
-			opt.Model.Gate, opt.Model.Change, opt.Model.Residual, opt.Model.EMA)
+	if !opt.Model.Gate || opt.Model.GateArea != 1 || opt.Model.Change != 0 || opt.Model.Residual || opt.Model.EMA != 0.999 {
+		t.Errorf("default run: gate %v gate-area %g change %g residual %v ema %g, want its measured recipe: true, 1, 0, false, 0.999",
+			opt.Model.Gate, opt.Model.GateArea, opt.Model.Change, opt.Model.Residual, opt.Model.EMA)
 	}
 	for _, f := range over {
 		if f == "ngf" {
@@ -261,7 +261,7 @@ func TestFlagDefaultsAreTheReferenceImplementations(t *testing.T) {
 	var help bytes.Buffer
 	parseOptions([]string{"-h"}, &help)
 	for _, f := range []string{"-data", "-out", "-load-size", "-size", "-batch", "-lr", "-beta1", "-lambda", "-identity", "-change",
-		"-pool", "-epochs", "-decay-epochs", "-generator", "-unet-downs", "-ngf", "-ndf", "-blocks", "-upsample", "-residual", "-gate", "-gan-loss", "-device", "-seed",
+		"-pool", "-epochs", "-decay-epochs", "-generator", "-unet-downs", "-ngf", "-ndf", "-blocks", "-upsample", "-residual", "-gate", "-gate-area", "-gan-loss", "-device", "-seed",
 		"-checkpoint-every", "-sample-every", "-max-steps", "-resume", "-export-only", "-precision",
 		"-intra-op-threads", "-inter-op-threads", "-timings",
 		"-devices", "-cluster", "-job", "-task", "-serve-task"} {
