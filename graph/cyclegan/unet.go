@@ -11,10 +11,11 @@ import (
 // unet is the reference implementation's U-Net generator under g (its
 // unet_128 / unet_256 with -unet-downs 7 / 8), applied to NHWC images in
 // [-1, 1] of any size. It returns the last layer's channels, which
-// generatorOutput turns into the image. Level i (0 is the outermost) halves the image with
-// a 4x4 stride-2 conv to f(i) = ngf * min(2^i, 8) channels and doubles it
-// back with a 4x4 stride-2 transposed conv, and every level but the
-// outermost hands its input to its output through a skip connection:
+// generatorOutput turns into the image. Level i (0 is the outermost)
+// halves the image with a 4x4 stride-2 conv to f(i) = ngf * min(2^i, 8)
+// channels and doubles it back with a 4x4 stride-2 transposed conv, and
+// every level but the outermost hands its input to its output through a
+// skip connection:
 //
 //	down 0        4x4 conv s2 -> ngf (no norm)
 //	down i        LeakyReLU 0.2, 4x4 conv s2 -> f(i), IN (none innermost)
