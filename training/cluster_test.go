@@ -89,7 +89,9 @@ func TestTwoProcessClusterTrainsLikeOneProcess(t *testing.T) {
 	data := tinyData(t)
 	cluster, _ := twoTaskCluster(t)
 	one, two := t.TempDir(), t.TempDir()
-	steps := []string{"-max-steps", "4", "-batch", "2"}
+	// A cluster trains in fp32 (see clusterPrecision); so does the one
+	// process it is held to, also on CPUs where auto would pick bf16.
+	steps := []string{"-max-steps", "4", "-batch", "2", "-precision", "fp32"}
 	mustTrain(t, tinyArgs(data, one, append(steps, "-devices", "/device:CPU:0,/device:CPU:1")...)...)
 	log := mustTrain(t, tinyArgs(data, two, append(steps, "-cluster", cluster)...)...)
 	for _, want := range []string{"/job:worker/replica:0/task:1/device:CPU:0", "grpc://"} {

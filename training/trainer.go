@@ -100,6 +100,9 @@ func newTrainer(opt Options, files *dataset.Files, log *logrus.Logger, stop *ato
 	if err != nil {
 		return nil, err
 	}
+	if prec, err = clusterPrecision(opt.Precision, prec, target != ""); err != nil {
+		return nil, err
+	}
 	log.WithFields(logrus.Fields{"precision": prec, "asked": opt.Precision}).Info("precision")
 	t := &trainer{opt: opt, log: log, files: files, stop: stop, st: state{Seed: opt.Seed}}
 	s, err := cyclegan.NewStep(opt.Model, -1, int64(opt.Size), opt.Seed)
@@ -450,6 +453,21 @@ func useCurrent(cs []choice) []bool {
 		u[i] = c.useCurrent
 	}
 	return u
+}
+
+// clusterPrecision is the precision resolved from asked for a session on a
+// -cluster (remote) or not. A cluster trains in fp32: on its gRPC workers
+// grappler fuses the bf16 rewrite's convolutions into _FusedConv2D, whose
+// kernel there has no bf16 (TensorFlow 2.21), so auto falls back to fp32
+// and an explicit bf16 is refused before anything starts.
+func clusterPrecision(asked, resolved string, remote bool) (string, error) {
+	if !remote || resolved != precision.BF16 {
+		return resolved, nil
+	}
+	if asked == precision.BF16 {
+		return "", fmt.Errorf("-precision bf16 does not run on a -cluster (its gRPC workers have no bf16 fused convolution); use -precision fp32 or auto")
+	}
+	return precision.FP32, nil
 }
 
 func (t *trainer) setLearningRate(epoch int) error {

@@ -323,3 +323,31 @@ func TestBF16PrecisionRunsOnlyOnCPUsWithBF16AndIsRefusedClearlyElsewhere(t *test
 		t.Error("a refused bf16 run still wrote checkpoints")
 	}
 }
+
+func TestClusterTrainsInFP32AndRefusesAnExplicitBF16(t *testing.T) {
+	for _, tc := range []struct {
+		name, asked, resolved string
+		remote                bool
+		want, wantErr         string
+	}{
+		{"local bf16 stays", precision.BF16, precision.BF16, false, precision.BF16, ""},
+		{"local auto on a bf16 CPU stays bf16", precision.Auto, precision.BF16, false, precision.BF16, ""},
+		{"cluster auto on a bf16 CPU falls back", precision.Auto, precision.BF16, true, precision.FP32, ""},
+		{"cluster fp32 stays", precision.FP32, precision.FP32, true, precision.FP32, ""},
+		{"cluster auto without bf16 stays", precision.Auto, precision.FP32, true, precision.FP32, ""},
+		{"cluster bf16 is refused", precision.BF16, precision.BF16, true, "", "does not run on a -cluster"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := clusterPrecision(tc.asked, tc.resolved, tc.remote)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error %v, want one saying %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Fatalf("got %q, %v; want %q", got, err, tc.want)
+			}
+		})
+	}
+}
