@@ -59,14 +59,14 @@ func (s *Step) feeds(t *testing.T, b batch, n, size int) map[tf.Output]*tf.Tenso
 }
 
 func TestStepLossesAndGradientsEqualPythonTensorFlowOnTheSameWeights(t *testing.T) {
-	const n, size = 2, 36 // 36: a U-Net level meets an odd side (9)
+	const n, size = 2, 36 // 36: the 3-level U-Nets run at 40 and come back
 	for _, tc := range []struct {
 		name string
 		cfg  func(c Config) Config
 	}{
 		{"bce, transposed conv", func(c Config) Config { return c }},
 		{"lsgan, resize conv", func(c Config) Config { c.GANLoss, c.Upsample = "lsgan", "resize"; return c }},
-		{"U-Net with odd sides inside", func(c Config) Config { c.Generator, c.UNetDowns = GeneratorUNet, 3; return c }},
+		{"U-Net on a side it resizes (36 to 40)", func(c Config) Config { c.Generator, c.UNetDowns = GeneratorUNet, 3; return c }},
 		{"U-Net, resize conv", func(c Config) Config {
 			c.Generator, c.UNetDowns, c.Upsample = GeneratorUNet, 3, "resize"
 			return c
@@ -145,11 +145,13 @@ func TestStepLossesAndGradientsEqualPythonTensorFlowOnTheSameWeights(t *testing.
 			// Gradients, variable by variable: the Python tape's and the C++
 			// registry's (what AddGradients builds and Adam applies). Summed
 			// in other orders in float32 over up to thousands of terms, they
-			// agree to 1e-4 of the gradient's norm, plus 1e-5 absolute for
-			// the conv biases in front of an instance norm, whose true
-			// gradient is 0 (the norm subtracts them) and whose computed one
-			// is rounding noise of about 1e-6. A wrong or missing term (a
-			// sign, a factor, a dropped path) moves it by far more.
+			// agree to 3e-4 of the gradient's norm (the residual ResNet's
+			// reached 1.1e-4 on a busy machine), plus 1e-5 absolute for the
+			// conv biases in front of an instance norm, whose true gradient
+			// is 0 (the norm subtracts them) and whose computed one is
+			// rounding noise of about 1e-6. A wrong or missing term (a sign,
+			// a factor, a dropped path) moves it by far more: a U-Net whose
+			// resize Python did not mirror was off by about the norm itself.
 			grads := out[len(s.Losses):]
 			vars := append(append([]*graph.Variable(nil), s.GenVars...), s.DiscVars...)
 			if len(resp.Gradients) != len(vars) {
@@ -171,7 +173,7 @@ func TestStepLossesAndGradientsEqualPythonTensorFlowOnTheSameWeights(t *testing.
 					norm += want[j] * want[j]
 				}
 				diff, norm = math.Sqrt(diff), math.Sqrt(norm)
-				if diff > 1e-4*norm+1e-5 {
+				if diff > 3e-4*norm+1e-5 {
 					t.Errorf("gradient of %s: |Go - Python| = %.3g, |Python| = %.3g", v.Name, diff, norm)
 				}
 			}
