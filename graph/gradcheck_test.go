@@ -3,6 +3,7 @@ package graph
 import (
 	"math"
 	"math/rand"
+	"slices"
 	"strings"
 	"testing"
 
@@ -399,4 +400,115 @@ func TestResidualTanhAppliesTheChangeToTheClippedImage(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestResizeToMultipleTakesTheNearestMultipleAndComesBackToTheInputSize(t *testing.T) {
+	for _, tc := range []struct {
+		name         string
+		h, w, m      int64
+		wantH, wantW int64
+	}{
+		{"the default run's test faces to its training crops", 70, 70, 64, 64, 64},
+		{"rounds down and up", 37, 45, 16, 32, 48},
+		{"never below one multiple", 8, 12, 16, 16, 16},
+		{"a multiple keeps its size", 64, 128, 64, 64, 128},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// Float, as in the models: the resize computes in float32.
+			b := NewBuilder(tf.Float, 1)
+			x := b.Placeholder("x", tf.Float, -1, -1, -1, 2) // sizes known at run time only
+			small, back := b.ResizeToMultiple(x, int(tc.m))
+			out := back(small)
+			if err := b.Err(); err != nil {
+				t.Fatal(err)
+			}
+			r := rand.New(rand.NewSource(1))
+			in := randTensor(t, r, tf.Float, 1, 1, tc.h, tc.w, 2)
+			res := run(t, newSession(t, b), map[tf.Output]*tf.Tensor{x: in}, []tf.Output{small, out})
+			if got, want := res[0].Shape(), []int64{1, tc.wantH, tc.wantW, 2}; !slices.Equal(got, want) {
+				t.Errorf("resized to %v, want %v", got, want)
+			}
+			if got, want := res[1].Shape(), []int64{1, tc.h, tc.w, 2}; !slices.Equal(got, want) {
+				t.Errorf("back to %v, want %v", got, want)
+			}
+			if tc.h == tc.wantH && tc.w == tc.wantW {
+				if d := maxAbsDiff(flat(t, res[1]), flat(t, in)); d != 0 {
+					t.Errorf("a size that is already a multiple changed by up to %g", d)
+				}
+			}
+		})
+	}
+}
+
+func TestResizeToMultipleInterpolatesAtHalfPixelCentres(t *testing.T) {
+	// A ramp 0, 1, 2 along W, resized from 3 to 4 columns: the output
+	// columns sample the input at (j + 0.5) * 3/4 - 0.5 = -0.125, 0.625,
+	// 1.375 and 2.125, clamped to the ends.
+	b := NewBuilder(tf.Double, 1)
+	x := b.Placeholder("x", tf.Double, 1, 2, 3, 1)
+	small, _ := b.ResizeToMultiple(x, 2)
+	if err := b.Err(); err != nil {
+		t.Fatal(err)
+	}
+	in := tensorOf(t, tf.Double, []float64{0, 1, 2, 0, 1, 2}, 1, 2, 3, 1)
+	got := flat(t, run(t, newSession(t, b), map[tf.Output]*tf.Tensor{x: in}, []tf.Output{small})[0])
+	want := []float64{0, 0.625, 1.375, 2, 0, 0.625, 1.375, 2}
+	if maxAbsDiff(got, want) > 1e-12 {
+		t.Errorf("resized ramp %v, want %v", got, want)
+	}
+}
+
+func TestResizeToMultipleAddsNoOpForAStaticMultiple(t *testing.T) {
+	b := NewBuilder(tf.Double, 1)
+	x := b.Placeholder("x", tf.Double, 2, 64, 32, 3)
+	before := len(b.Graph().Operations())
+	small, back := b.ResizeToMultiple(x, 32)
+	if small != x || back(x) != x {
+		t.Error("a static multiple was not passed through as it is")
+	}
+	if n := len(b.Graph().Operations()) - before; n != 0 {
+		t.Errorf("%d ops added for a static multiple, want none", n)
+	}
+}
+
+// The bilinear resize computes in float32 whatever its input, too coarse for
+// the central differences of the double checks above. It is linear, though:
+// the loss sum(w * back(resize(x))) changes by exactly its gradient's i-th
+// element when x_i grows by 1, up to float32 rounding.
+func TestResizeToMultipleAndBackGradientIsExactForALinearMap(t *testing.T) {
+	shape := []int64{1, 5, 7, 2} // 5x7 -> 4x8 (the nearest multiples of 4) -> 5x7
+	b := NewBuilder(tf.Float, 1)
+	x := b.Placeholder("x", tf.Float, shape...)
+	small, back := b.ResizeToMultiple(x, 4)
+	y := back(small)
+	r := rand.New(rand.NewSource(3))
+	w := b.Const(flat32(flat(t, randTensor(t, r, tf.Float, 1, shape...))))
+	ls := b.Scope("loss")
+	loss := op.Sum(ls, op.Mul(ls, op.Reshape(ls, y, op.Const(ls.SubScope("shape"), []int32{-1})), w), op.Const(ls.SubScope("axis"), []int32{0}))
+	grads, err := b.GradientsOf("gradients", loss, []tf.Output{x})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess := newSession(t, b)
+	x0 := flat(t, randTensor(t, r, tf.Float, 1, shape...))
+	at := func(v []float64) []*tf.Tensor {
+		return run(t, sess, map[tf.Output]*tf.Tensor{x: tensorOf(t, tf.Float, v, shape...)}, []tf.Output{loss, grads[0]})
+	}
+	res := at(x0)
+	l0, g := flat(t, res[0])[0], flat(t, res[1])
+	for i := range x0 {
+		xi := append([]float64(nil), x0...)
+		xi[i]++
+		if d := flat(t, at(xi)[0])[0] - l0; math.Abs(d-g[i]) > 1e-4 {
+			t.Errorf("x[%d]: gradient %.6f, loss change for +1 %.6f", i, g[i], d)
+		}
+	}
+}
+
+func flat32(v []float64) []float32 {
+	out := make([]float32, len(v))
+	for i, f := range v {
+		out[i] = float32(f)
+	}
+	return out
 }

@@ -308,6 +308,46 @@ func (b *Builder) PadToMultiple(x tf.Output, m int, mode string) (padded tf.Outp
 	return padded, crop
 }
 
+// ResizeToMultiple resizes H and W of NHWC x bilinearly to the nearest
+// multiples of m (at least m each), so that a network halving its input
+// log2(m) times sees the geometry it sees on sizes that are multiples of m:
+// no level pads an odd side. back resizes a result bilinearly to x's H and
+// W. When x's static H and W are already multiples of m, both are the
+// identity and add no op. The sizes are computed at run time otherwise, so
+// any size works, and both keep the static channel count; every op has a
+// C++ gradient, so the pair can sit inside a training graph.
+func (b *Builder) ResizeToMultiple(x tf.Output, m int) (resized tf.Output, back func(y tf.Output) tf.Output) {
+	if sh := x.Shape(); sh.NumDimensions() == 4 {
+		if h, w := sh.Size(1), sh.Size(2); h > 0 && w > 0 && h%int64(m) == 0 && w%int64(m) == 0 {
+			return x, func(y tf.Output) tf.Output { return y }
+		}
+	}
+	s := b.Scope("resize_to_multiple")
+	shape := op.Shape(s, x, op.ShapeOutType(tf.Int32))
+	hw := op.Slice(s.SubScope("hw"), shape, op.Const(s.SubScope("begin"), []int32{1}), op.Const(s.SubScope("size"), []int32{2}))
+	mc := op.Const(s.SubScope("m"), int32(m))
+	// max(m, floor((hw + m/2) / m) * m)
+	near := op.Mul(s, op.FloorDiv(s, op.AddV2(s, hw, op.Const(s.SubScope("half"), int32(m/2))), mc), mc)
+	size := op.Maximum(s, near, mc)
+	resized = b.withChannels(s.SubScope("resized"), b.resizeBilinear(s, x, size), staticChannels(x))
+	back = func(y tf.Output) tf.Output {
+		c := b.Scope("resize_back")
+		return b.withChannels(c.SubScope("resized"), b.resizeBilinear(c, y, hw), staticChannels(y))
+	}
+	return resized, back
+}
+
+// resizeBilinear resizes NHWC x to size [h, w] with half-pixel centres (as
+// tf.image.resize does). The op returns float32 whatever its input; a
+// result for another type is cast back to x's.
+func (b *Builder) resizeBilinear(s *op.Scope, x, size tf.Output) tf.Output {
+	out := op.ResizeBilinear(s, x, size, op.ResizeBilinearHalfPixelCenters(true))
+	if x.DataType() != tf.Float {
+		out = op.Cast(s.SubScope("cast"), out, x.DataType())
+	}
+	return out
+}
+
 // staticChannels is the channel count of NHWC x known at graph build time,
 // or -1.
 func staticChannels(x tf.Output) int64 {

@@ -25,8 +25,9 @@ const (
 const MinSide = 8
 
 // InferenceGraph builds the serving graph: for each direction, uint8 images
-// in, scaled to [-1, 1], padded by reflection to a multiple of 4, translated,
-// cropped back, and returned as uint8 of the same shape.
+// in, scaled to [-1, 1], translated (by the ResNet generator after padding by
+// reflection to a multiple of 4, then cropped back; the U-Net takes any
+// size), and returned as uint8 of the same shape.
 func InferenceGraph(c Config) (*graph.Builder, []graph.Signature, error) {
 	if err := c.Validate(); err != nil {
 		return nil, nil, err
@@ -38,9 +39,15 @@ func InferenceGraph(c Config) (*graph.Builder, []graph.Signature, error) {
 		s := b.Sub(d.sig)
 		in := s.Placeholder(IOKey, tf.Uint8, -1, -1, -1, 3)
 		x := toModelRange(s.Sub("preprocess"), in)
-		padded, crop := s.Sub("pad").PadToMultiple(x, 4, "REFLECT")
-		y := Generator(b, d.net, padded, c)
-		out := s.Identity("output", toUint8(s.Sub("postprocess"), crop(y)))
+		var y tf.Output
+		if c.Generator == GeneratorUNet {
+			// The U-Net takes any size (see generate).
+			y = Generator(b, d.net, x, c)
+		} else {
+			padded, crop := s.Sub("pad").PadToMultiple(x, 4, "REFLECT")
+			y = crop(Generator(b, d.net, padded, c))
+		}
+		out := s.Identity("output", toUint8(s.Sub("postprocess"), y))
 		sigs = append(sigs, graph.Signature{Key: d.sig,
 			Inputs: map[string]tf.Output{IOKey: in}, Outputs: map[string]tf.Output{IOKey: out}})
 	}

@@ -21,7 +21,15 @@ func Generator(b *graph.Builder, name string, x tf.Output, c Config) tf.Output {
 func generate(b *graph.Builder, name string, x tf.Output, c Config) (y, m tf.Output) {
 	g := b.Sub(name)
 	if c.Generator == GeneratorUNet {
-		return generatorOutput(g, x, unet(g, x, c), c)
+		// The U-Net runs at the nearest multiple of its 2^downs (a no-op
+		// for the training crops, whose size is one), and the output head
+		// at the input's own size: its last layer's channels are resized
+		// back, so a gate still passes every pixel it shuts through
+		// untouched. On the default run's 70x70 test faces the U-Net
+		// otherwise pads odd sides at four of its six levels, a geometry it
+		// never saw in training on 64x64 crops.
+		small, back := g.Sub("fit").ResizeToMultiple(x, 1<<c.UNetDowns)
+		return generatorOutput(g, x, back(unet(g, small, c)), c)
 	}
 	return generatorOutput(g, x, resnet(g, x, c), c)
 }

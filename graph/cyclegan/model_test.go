@@ -1,6 +1,7 @@
 package cyclegan
 
 import (
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 	"cyclegan/internal/tfrt"
 
 	tf "github.com/galeone/tensorflow/tensorflow/go"
+	"github.com/galeone/tensorflow/tensorflow/go/op"
 )
 
 func TestParameterCountsEqualTheReference(t *testing.T) {
@@ -127,5 +129,64 @@ func TestCyclePassesRunAsRowHalvesExactlyWhenOneDNNIsOn(t *testing.T) {
 	}
 	if halved != want {
 		t.Errorf("%d convolutions run as row halves (oneDNN on: %v), want %d", halved, tfrt.OneDNNEnabled(), want)
+	}
+}
+
+// The gated U-Net runs at the nearest multiple of 2^downs and its last
+// layer's channels come back to the input's size, so the blend, and with it
+// every pixel a shut gate keeps, is at the input's own resolution.
+func TestGatedUNetKeepsShutPixelsExactlyAtSizesItResizes(t *testing.T) {
+	c := DefaultConfig()
+	c.Generator, c.UNetDowns, c.NGF, c.Gate, c.Upsample = GeneratorUNet, 4, 8, true, "resize"
+	b := graph.NewBuilder(tf.Float, 1)
+	x := b.Placeholder("x", tf.Float, -1, -1, -1, 3)
+	y := Generator(b, "G", x, c)
+	var gateBias *graph.Variable
+	for _, v := range b.Variables() {
+		if v.Name == "G/level0/up/bias" {
+			gateBias = v
+		}
+	}
+	if gateBias == nil {
+		t.Fatal("no G/level0/up/bias")
+	}
+	// The last of the four output channels is the gate's logit.
+	shut := op.AssignVariableOp(b.Scope("shut"), gateBias.Handle, b.Const([]float32{0, 0, 0, -60}))
+	sess, err := b.NewSession(graph.SessionConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	if _, err := sess.Run(nil, nil, []*tf.Operation{b.InitOp("init", b.Variables())}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sess.Run(nil, nil, []*tf.Operation{shut}); err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, size := range [][2]int{{70, 70}, {35, 45}, {32, 48}} {
+		h, w := size[0], size[1]
+		in := make([]float32, h*w*3)
+		for i := range in {
+			in[i] = float32(r.Float64()*2 - 1)
+		}
+		xt, _ := tf.NewTensor(in)
+		if err := xt.Reshape([]int64{1, int64(h), int64(w), 3}); err != nil {
+			t.Fatal(err)
+		}
+		out, err := sess.Run(map[tf.Output]*tf.Tensor{x: xt}, []tf.Output{y}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := out[0].Value().([][][][]float32)[0]
+		for i := range h {
+			for j := range w {
+				for k := range 3 {
+					if g, want := got[i][j][k], in[(i*w+j)*3+k]; g != want {
+						t.Fatalf("%dx%d: pixel (%d, %d) channel %d = %g through a shut gate, want the input's %g", h, w, i, j, k, g, want)
+					}
+				}
+			}
+		}
 	}
 }

@@ -26,9 +26,8 @@ import (
 // a 3x3 conv instead (no checkerboard).
 //
 // The skips carry the input's colours and detail past the bottleneck, so the
-// network has only to change what differs between the domains. A level whose
-// input has an odd side pads it by one mirrored row or column and crops its
-// output back, so no size is refused.
+// network has only to change what differs between the domains. H and W must
+// be multiples of 2^downs; generate resizes other sizes to the nearest ones.
 func unet(g *graph.Builder, x tf.Output, c Config) tf.Output {
 	return unetLevel(g, x, 0, c)
 }
@@ -42,8 +41,7 @@ func unetFilters(ngf, i int) int { return ngf * min(1<<i, 8) }
 func unetLevel(b *graph.Builder, h tf.Output, i int, c Config) tf.Output {
 	l := b.Sub(fmt.Sprintf("level%d", i))
 	innermost := i == c.UNetDowns-1
-	padded, crop := l.PadToMultiple(h, 2, "SYMMETRIC")
-	d := padded
+	d := h
 	if i > 0 {
 		d = l.LeakyReLU(d, 0.2)
 	}
@@ -65,7 +63,6 @@ func unetLevel(b *graph.Builder, h tf.Output, i int, c Config) tf.Output {
 	} else {
 		u = l.ConvTranspose2D("up", l.ReLU(inner), graph.Conv{Filters: out, Kernel: 4, Stride: 2, Bias: true})
 	}
-	u = crop(u)
 	if i == 0 {
 		return u
 	}

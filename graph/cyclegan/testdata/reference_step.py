@@ -40,12 +40,11 @@ def main(req_path, resp_path):
         return (x - mean) / tf.sqrt(var + 1e-5)
 
     def unet(p, h, i):
-        # Level i of the U-Net: odd sides padded by one mirrored row or
-        # column, 4x4 stride-2 conv down, the inner levels, 4x4 stride-2
-        # transposed conv up, cropped back; the skip is the level's input.
+        # Level i of the U-Net (sides are multiples of 2^downs): 4x4
+        # stride-2 conv down, the inner levels, 4x4 stride-2 transposed conv
+        # up; the skip is the level's input.
         p = "%s/level%d" % (p, i)
-        hh, ww = h.shape[1], h.shape[2]
-        d = tf.pad(h, [[0, 0], [0, hh % 2], [0, ww % 2], [0, 0]], mode="SYMMETRIC")
+        d = h
         if i > 0:
             d = tf.nn.leaky_relu(d, 0.2)
         d = conv(d, p + "/down", stride=2, pad=1)
@@ -59,7 +58,6 @@ def main(req_path, resp_path):
         else:
             k = w(p + "/up/kernel")  # [4, 4, out, in]
             y = tf.nn.conv2d_transpose(r, k, [h.shape[0], 2 * r.shape[1], 2 * r.shape[2], k.shape[2]], 2, "SAME") + w(p + "/up/bias")
-        y = y[:, :hh, :ww, :]
         if i == 0:
             return y
         return tf.concat([h, inorm(y)], axis=3)
@@ -82,7 +80,15 @@ def main(req_path, resp_path):
 
     def generator(p, x):
         if cfg["Generator"] == "unet":
-            return output(x, unet(p, x, 0))
+            # Run at the nearest multiples of 2^downs (at least one), the
+            # last layer's channels resized back to the input's size.
+            m = 2 ** cfg["UNetDowns"]
+            hh, ww = x.shape[1], x.shape[2]
+            th, tw = max(m, (hh + m // 2) // m * m), max(m, (ww + m // 2) // m * m)
+            if (th, tw) == (hh, ww):
+                return output(x, unet(p, x, 0))
+            small = tf.image.resize(x, [th, tw], method="bilinear")
+            return output(x, tf.image.resize(unet(p, small, 0), [hh, ww], method="bilinear"))
         h = tf.nn.relu(inorm(conv(x, p + "/c7s1", pad=3, reflect=True)))
         h = tf.nn.relu(inorm(conv(h, p + "/down1", stride=2, pad=1)))
         h = tf.nn.relu(inorm(conv(h, p + "/down2", stride=2, pad=1)))
