@@ -145,13 +145,14 @@ func TestStepLossesAndGradientsEqualPythonTensorFlowOnTheSameWeights(t *testing.
 			// Gradients, variable by variable: the Python tape's and the C++
 			// registry's (what AddGradients builds and Adam applies). Summed
 			// in other orders in float32 over up to thousands of terms, they
-			// agree to 3e-4 of the gradient's norm (the residual ResNet's
-			// reached 1.1e-4 on a busy machine), plus 1e-5 absolute for the
-			// conv biases in front of an instance norm, whose true gradient
-			// is 0 (the norm subtracts them) and whose computed one is
-			// rounding noise of about 1e-6. A wrong or missing term (a sign,
-			// a factor, a dropped path) moves it by far more: a U-Net whose
-			// resize Python did not mirror was off by about the norm itself.
+			// agree to 1e-3 of the gradient's norm (the residual ResNet's,
+			// through atanh near its clip, reached 4.1e-4 on an Intel Xeon
+			// with AVX-512 in some runs and not others), plus 1e-5 absolute
+			// for the conv biases in front of an instance norm, whose true
+			// gradient is 0 (the norm subtracts them) and whose computed one
+			// is rounding noise of about 1e-6. A wrong or missing term (a
+			// sign, a factor, a dropped path) moves it by far more: a U-Net
+			// whose resize Python did not mirror was off by about the norm.
 			grads := out[len(s.Losses):]
 			vars := append(append([]*graph.Variable(nil), s.GenVars...), s.DiscVars...)
 			if len(resp.Gradients) != len(vars) {
@@ -173,7 +174,7 @@ func TestStepLossesAndGradientsEqualPythonTensorFlowOnTheSameWeights(t *testing.
 					norm += want[j] * want[j]
 				}
 				diff, norm = math.Sqrt(diff), math.Sqrt(norm)
-				if diff > 3e-4*norm+1e-5 {
+				if diff > 1e-3*norm+1e-5 {
 					t.Errorf("gradient of %s: |Go - Python| = %.3g, |Python| = %.3g", v.Name, diff, norm)
 				}
 			}
