@@ -62,14 +62,7 @@ func TestOutputShapes(t *testing.T) {
 	unet := c
 	unet.Generator, unet.UNetDowns = GeneratorUNet, 4
 	u := Generator(b, "U", x, unet)
-	sess, err := b.NewSession(graph.SessionConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sess.Close()
-	if _, err := sess.Run(nil, nil, []*tf.Operation{b.InitOp("init", b.Variables())}); err != nil {
-		t.Fatal(err)
-	}
+	sess := initializedSession(t, b)
 	for _, tc := range []struct {
 		n, h, w      int64
 		gridH, gridW int64
@@ -152,14 +145,7 @@ func TestGatedUNetKeepsShutPixelsExactlyAtSizesItResizes(t *testing.T) {
 	}
 	// The last of the four output channels is the gate's logit.
 	shut := op.AssignVariableOp(b.Scope("shut"), gateBias.Handle, b.Const([]float32{0, 0, 0, -60}))
-	sess, err := b.NewSession(graph.SessionConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sess.Close()
-	if _, err := sess.Run(nil, nil, []*tf.Operation{b.InitOp("init", b.Variables())}); err != nil {
-		t.Fatal(err)
-	}
+	sess := initializedSession(t, b)
 	if _, err := sess.Run(nil, nil, []*tf.Operation{shut}); err != nil {
 		t.Fatal(err)
 	}
@@ -189,4 +175,19 @@ func TestGatedUNetKeepsShutPixelsExactlyAtSizesItResizes(t *testing.T) {
 			}
 		}
 	}
+}
+
+// initializedSession opens a session on b's graph, closed when the test
+// ends, and runs the initializers of all of b's variables.
+func initializedSession(t *testing.T, b *graph.Builder) *tf.Session {
+	t.Helper()
+	sess, err := b.NewSession(graph.SessionConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sess.Close() })
+	if _, err := sess.Run(nil, nil, []*tf.Operation{b.InitOp("init", b.Variables())}); err != nil {
+		t.Fatal(err)
+	}
+	return sess
 }
