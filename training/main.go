@@ -79,7 +79,7 @@ func train(opt Options, overridden []string, log *logrus.Logger) error {
 			log.WithField("overridden", overridden).Info("no -data: the built-in run on synthetic faces, with its own defaults for these flags")
 		}
 		fo := faces.DefaultOptions()
-		fo.Size = opt.LoadSize
+		fo.Size = opt.syntheticSize()
 		created, err := faces.EnsureDataset(opt.Synthetic, fo)
 		if err != nil {
 			return fmt.Errorf("synthetic faces: %w", err)

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 
 	"cyclegan/graph/cyclegan"
 	"cyclegan/internal/precision"
+	"cyclegan/tools/faces"
 )
 
 func TestShortRunOnSyntheticFacesLowersCycleLoss(t *testing.T) {
@@ -262,12 +264,62 @@ func TestFlagDefaultsAreTheReferenceImplementations(t *testing.T) {
 	parseOptions([]string{"-h"}, &help)
 	for _, f := range []string{"-data", "-out", "-load-size", "-size", "-batch", "-lr", "-beta1", "-lambda", "-identity", "-change",
 		"-pool", "-epochs", "-decay-epochs", "-generator", "-unet-downs", "-ngf", "-ndf", "-blocks", "-upsample", "-residual", "-gate", "-gate-area", "-gan-loss", "-device", "-seed",
-		"-checkpoint-every", "-sample-every", "-max-steps", "-resume", "-export-only", "-precision",
+		"-checkpoint-every", "-sample-every", "-synthetic", "-synthetic-size", "-max-steps", "-resume", "-export-only", "-precision",
 		"-intra-op-threads", "-inter-op-threads", "-timings",
 		"-devices", "-cluster", "-job", "-task", "-serve-task"} {
 		if !strings.Contains(help.String(), "  "+f+" ") && !strings.Contains(help.String(), "  "+f+"\n") {
 			t.Errorf("-h does not document %s", f)
 		}
+	}
+}
+
+func TestDefaultRunRendersFacesAt70AndTrainsOnThemWholeAt64(t *testing.T) {
+	for _, c := range []struct {
+		name                 string
+		args                 []string
+		rendered, load, size int
+		wantErr              string
+	}{
+		{"the default run", nil, 70, 64, 64, ""},
+		// Another -load-size does not re-render the cached faces.
+		{"default run, -load-size 70 (random 64x64 crops)", []string{"-load-size", "70"}, 70, 70, 64, ""},
+		{"default run, -synthetic-size 0: rendered at -load-size", []string{"-synthetic-size", "0", "-load-size", "48", "-size", "48"}, 48, 48, 48, ""},
+		{"-data: no synthetic faces", []string{"-data", "x"}, 286, 286, 256, ""},
+		{"-data with -synthetic-size", []string{"-data", "x", "-synthetic-size", "70"}, 0, 0, 0, "-synthetic-size 70: the synthetic faces are rendered only without -data"},
+		{"too small", []string{"-synthetic-size", "8"}, 0, 0, 0, "-synthetic-size 8: want 0 or 16 to 1024"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			opt, _, err := parseOptions(c.args, io.Discard)
+			if c.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+					t.Fatalf("error %v, want one saying %q", err, c.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if opt.syntheticSize() != c.rendered || opt.LoadSize != c.load || opt.Size != c.size {
+				t.Errorf("rendered at %d, loaded at %d, trained at %d; want %d, %d, %d",
+					opt.syntheticSize(), opt.LoadSize, opt.Size, c.rendered, c.load, c.size)
+			}
+		})
+	}
+}
+
+func TestSyntheticRunRendersAtSyntheticSizeAndTrainsAtLoadSize(t *testing.T) {
+	dir, out := t.TempDir(), t.TempDir()
+	log := mustTrain(t, "-synthetic", dir, "-out", out, "-synthetic-size", "40", "-load-size", "32", "-size", "32",
+		"-unet-downs", "3", "-ngf", "8", "-ndf", "8", "-max-steps", "2", "-workers", "2", "-sample-every", "0")
+	if !strings.Contains(log, `msg="dataset loader started"`) || !strings.Contains(log, " load_size=32 ") {
+		t.Errorf("the loader did not log load_size=32 (-load-size):\n%s", log)
+	}
+	m, err := faces.ReadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Options.Size != 40 {
+		t.Errorf("synthetic faces rendered at %d, want 40 (-synthetic-size)", m.Options.Size)
 	}
 }
 
