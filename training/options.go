@@ -20,11 +20,11 @@ import (
 type Options struct {
 	Data      string // ROOT with woman/ and man/ (or trainA/ and trainB/); "" = built-in synthetic faces
 	Synthetic string // where the synthetic data set is cached
+	Out       string // run directory
 
 	// SyntheticSize is the side the synthetic faces are rendered at (0:
 	// LoadSize); the loader then scales them to LoadSize like any data.
 	SyntheticSize int
-	Out           string // run directory
 
 	LoadSize, Size, Batch int
 	Epochs, DecayEpochs   int
