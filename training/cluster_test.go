@@ -185,14 +185,8 @@ func TestClusterAndTowerFlagsPlaceTheRunOrRefuseIt(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			opt, _, err := parseOptions(append([]string{"-data", "x"}, tc.args...), &bytes.Buffer{})
-			if tc.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.err) {
-					t.Fatalf("error %v, want one containing %q", err, tc.err)
-				}
+			if !checkError(t, err, tc.err) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if opt.Model.Device != tc.device || !slices.Equal(opt.Model.Towers, tc.towers) {
 				t.Errorf("device %q towers %q, want %q %q", opt.Model.Device, opt.Model.Towers, tc.device, tc.towers)

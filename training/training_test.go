@@ -290,14 +290,8 @@ func TestDefaultRunRendersFacesAt70AndTrainsOnThemWholeAt64(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			opt, _, err := parseOptions(c.args, io.Discard)
-			if c.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
-					t.Fatalf("error %v, want one saying %q", err, c.wantErr)
-				}
+			if !checkError(t, err, c.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if opt.syntheticSize() != c.rendered || opt.LoadSize != c.load || opt.Size != c.size {
 				t.Errorf("rendered at %d, loaded at %d, trained at %d; want %d, %d, %d",
@@ -391,15 +385,29 @@ func TestClusterTrainsInFP32AndRefusesAnExplicitBF16(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := clusterPrecision(tc.asked, tc.resolved, tc.remote)
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("error %v, want one saying %q", err, tc.wantErr)
-				}
+			if !checkError(t, err, tc.wantErr) {
 				return
 			}
-			if err != nil || got != tc.want {
-				t.Fatalf("got %q, %v; want %q", got, err, tc.want)
+			if got != tc.want {
+				t.Fatalf("got %q; want %q", got, tc.want)
 			}
 		})
 	}
+}
+
+// checkError fails the test unless err is nil (want "") or contains want,
+// and reports whether the case expected success, so its caller goes on to
+// check the results.
+func checkError(t *testing.T, err error, want string) bool {
+	t.Helper()
+	if want == "" {
+		if err != nil {
+			t.Fatal(err)
+		}
+		return true
+	}
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("error %v, want one containing %q", err, want)
+	}
+	return false
 }
