@@ -65,9 +65,9 @@ test: vet browser hadolint binaries
 train: tf
 	$(ENV) $(GO) run ./training $(ARGS)
 
-# The default run's data and model, trained twice as long (6000 steps).
+# The default run's data and model, trained twice as long (5000 steps of 2 images).
 train-long: tf
-	$(ENV) $(GO) run ./training -out runs/woman2man-long -epochs 4 -decay-epochs 2 $(ARGS)
+	$(ENV) $(GO) run ./training -out runs/woman2man-long -epochs 6 -decay-epochs 4 $(ARGS)
 
 bench: tf
 	$(ENV) $(GO) run ./tools/bench $(ARGS)

@@ -254,6 +254,12 @@ func TestFlagDefaultsAreTheReferenceImplementations(t *testing.T) {
 		t.Errorf("default run: gate %v gate-area %g change %g residual %v ema %g, want its measured recipe: true, 1, 0, false, 0.999",
 			opt.Model.Gate, opt.Model.GateArea, opt.Model.Change, opt.Model.Residual, opt.Model.EMA)
 	}
+	if opt.Batch != 2 || opt.Epochs != 3 || opt.DecayEpochs != 2 {
+		t.Errorf("default run: batch %d, %d + %d epochs; want its measured 2, 3 + 2 (2500 steps)", opt.Batch, opt.Epochs, opt.DecayEpochs)
+	}
+	if opt, _, err := parseOptions([]string{"-batch", "1"}, &bytes.Buffer{}); err != nil || opt.Batch != 1 {
+		t.Errorf("default run with -batch 1: batch %d (err %v), want the 1 given", opt.Batch, err)
+	}
 	for _, f := range over {
 		if f == "ngf" {
 			t.Error("default run reports overriding a flag the user gave")
