@@ -33,6 +33,12 @@ type Config struct {
 	GANLoss   string  // "bce" (the original's) or "lsgan"
 	Lambda    float64 // cycle-consistency weight (10)
 	Identity  float64 // identity weight, as a fraction of Lambda (0.5)
+	// UNetHead ends the U-Net in a head at the input's own size: its
+	// outermost level outputs NGF channels, and a 3x3 conv over those and
+	// the input image gives the output's (see unetHead). The reference's
+	// U-Net has no skip at its outermost level, so it draws every pixel
+	// from features of half the resolution.
+	UNetHead bool `json:",omitempty"`
 	// Change, when above 0, weights an L1 penalty on each translation's
 	// change to its input: |F(woman) - woman| + |G(man) - man| (the
 	// self-regularization of Shrivastava et al., 2017; off in the paper).
@@ -82,6 +88,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("generator %q: want %s or %s", c.Generator, GeneratorResNet, GeneratorUNet)
 	case c.Generator == GeneratorUNet && c.UNetDowns < 1:
 		return fmt.Errorf("unet-downs %d: want at least 1", c.UNetDowns)
+	case c.UNetHead && c.Generator != GeneratorUNet:
+		return fmt.Errorf("unet-head: only the U-Net generator has one, not %s", c.Generator)
 	case c.NGF < 1:
 		return fmt.Errorf("ngf %d: want at least 1", c.NGF)
 	case c.Blocks < 0:

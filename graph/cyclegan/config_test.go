@@ -18,6 +18,8 @@ func TestValidateNamesTheSettingThatCannotBuildAModel(t *testing.T) {
 		{"negative gate-area penalty", func(c *Config) { c.Gate, c.GateArea = true, -1 }, "gate area -1"},
 		{"gate-area penalty without a gate", func(c *Config) { c.GateArea = 1 }, "needs the gate"},
 		{"negative identity weight", func(c *Config) { c.Identity = -0.5 }, "identity -0.5"},
+		{"the U-Net's head", func(c *Config) { c.Generator, c.UNetHead = GeneratorUNet, true }, ""},
+		{"a head on the ResNet", func(c *Config) { c.UNetHead = true }, "only the U-Net generator has one"},
 		{"unknown generator", func(c *Config) { c.Generator = "vae" }, `generator "vae"`},
 		{"unknown upsampling", func(c *Config) { c.Upsample = "bilinear" }, `upsample "bilinear"`},
 		{"ema decay of 1", func(c *Config) { c.EMA = 1 }, "ema 1"},

@@ -29,7 +29,11 @@ func generate(b *graph.Builder, name string, x tf.Output, c Config) (y, m tf.Out
 		// otherwise pads odd sides at four of its six levels, a geometry it
 		// never saw in training on 64x64 crops.
 		small, back := g.Sub("fit").ResizeToMultiple(x, 1<<c.UNetDowns)
-		return generatorOutput(g, x, back(unet(g, small, c)), c)
+		h := back(unet(g, small, c))
+		if c.UNetHead {
+			h = unetHead(g, x, h, c)
+		}
+		return generatorOutput(g, x, h, c)
 	}
 	return generatorOutput(g, x, resnet(g, x, c), c)
 }

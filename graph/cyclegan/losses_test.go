@@ -86,6 +86,10 @@ func TestStepLossesAndGradientsEqualPythonTensorFlowOnTheSameWeights(t *testing.
 			c.Generator, c.UNetDowns, c.Gate, c.GateArea = GeneratorUNet, 3, true, 1.5
 			return c
 		}},
+		{"gated U-Net with its head, on a side it resizes", func(c Config) Config {
+			c.Generator, c.UNetDowns, c.UNetHead, c.Gate, c.GateArea, c.Upsample = GeneratorUNet, 3, true, true, 1, "resize"
+			return c
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := tc.cfg(tinyConfig())

@@ -316,6 +316,9 @@ func (c Config) String() string {
 	g := fmt.Sprintf("generator=resnet ngf=%d blocks=%d upsample=%s", c.NGF, c.Blocks, c.Upsample)
 	if c.Generator == GeneratorUNet {
 		g = fmt.Sprintf("generator=unet ngf=%d downs=%d", c.NGF, c.UNetDowns)
+		if c.UNetHead {
+			g += " head"
+		}
 	}
 	if c.Residual {
 		g += " residual"

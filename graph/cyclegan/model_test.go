@@ -1,6 +1,7 @@
 package cyclegan
 
 import (
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -31,6 +32,11 @@ func TestParameterCountsEqualTheReference(t *testing.T) {
 		// instance norm (no affine, biases everywhere) that is
 		// 54,413,955 - 3 + 5,507 biases - 2 * 4,928 norm channels.
 		{"U-Net 256", func(c Config) Config { c.Generator = GeneratorUNet; return c }, 54413955 - 3 + 5507 - 2*4928, 2764737},
+		// The head: the outermost transposed conv (4x4, from the 2 x 64
+		// channels of level 1) gives 64 channels instead of 3, and a 3x3
+		// conv takes those and the image's 3 to 3.
+		{"U-Net 256 with its head", func(c Config) Config { c.Generator, c.UNetHead = GeneratorUNet, true; return c },
+			54413955 - 3 + 5507 - 2*4928 + (4*4*128+1)*(64-3) + 3*3*(64+3)*3 + 3, 2764737},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -170,6 +176,80 @@ func TestGatedUNetKeepsShutPixelsExactlyAtSizesItResizes(t *testing.T) {
 				for k := range 3 {
 					if g, want := got[i][j][k], in[(i*w+j)*3+k]; g != want {
 						t.Fatalf("%dx%d: pixel (%d, %d) channel %d = %g through a shut gate, want the input's %g", h, w, i, j, k, g, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+// The head's 3x3 conv sees the input image at its own size, whatever size
+// the U-Net behind it runs at: with its kernel's centre taps passing each
+// input channel to its output channel and nothing from the U-Net, the
+// generator returns tanh of the input, pixel for pixel. Without the head,
+// every output pixel is drawn from features of half the resolution.
+func TestUNetHeadPassesTheInputsOwnPixels(t *testing.T) {
+	c := DefaultConfig()
+	c.Generator, c.UNetDowns, c.NGF, c.UNetHead = GeneratorUNet, 4, 8, true
+	b := graph.NewBuilder(tf.Float, 1)
+	x := b.Placeholder("x", tf.Float, -1, -1, -1, 3)
+	y := Generator(b, "G", x, c)
+	var kernel, bias *graph.Variable
+	for _, v := range b.Variables() {
+		switch v.Name {
+		case "G/head/kernel":
+			kernel = v
+		case "G/head/bias":
+			bias = v
+		}
+	}
+	if kernel == nil || bias == nil {
+		t.Fatal("no G/head/kernel and G/head/bias")
+	}
+	// [3, 3, in, out]: in is the image's 3 channels, then the U-Net's 8.
+	k := make([][][][]float32, 3)
+	for i := range k {
+		k[i] = make([][][]float32, 3)
+		for j := range k[i] {
+			k[i][j] = make([][]float32, 3+c.NGF)
+			for in := range k[i][j] {
+				k[i][j][in] = make([]float32, 3)
+				if i == 1 && j == 1 && in < 3 {
+					k[i][j][in][in] = 1
+				}
+			}
+		}
+	}
+	set := []*tf.Operation{
+		op.AssignVariableOp(b.Scope("identity_kernel"), kernel.Handle, b.Const(k)),
+		op.AssignVariableOp(b.Scope("zero_bias"), bias.Handle, b.Const([]float32{0, 0, 0})),
+	}
+	sess := initializedSession(t, b)
+	if _, err := sess.Run(nil, nil, set); err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, size := range [][2]int{{64, 64}, {70, 70}, {35, 45}} {
+		h, w := size[0], size[1]
+		in := make([]float32, h*w*3)
+		for i := range in {
+			in[i] = float32(r.Float64()*2 - 1)
+		}
+		xt, _ := tf.NewTensor(in)
+		if err := xt.Reshape([]int64{1, int64(h), int64(w), 3}); err != nil {
+			t.Fatal(err)
+		}
+		out, err := sess.Run(map[tf.Output]*tf.Tensor{x: xt}, []tf.Output{y}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := out[0].Value().([][][][]float32)[0]
+		for i := range h {
+			for j := range w {
+				for ch := range 3 {
+					want := math.Tanh(float64(in[(i*w+j)*3+ch]))
+					if d := math.Abs(float64(got[i][j][ch]) - want); d > 1e-6 {
+						t.Fatalf("%dx%d: pixel (%d, %d) channel %d = %g, want tanh of the input's pixel, %g", h, w, i, j, ch, got[i][j][ch], want)
 					}
 				}
 			}

@@ -21,6 +21,7 @@ import (
 //	down i        LeakyReLU 0.2, 4x4 conv s2 -> f(i), IN (none innermost)
 //	up i          ReLU, 4x4 transposed conv s2 -> f(i-1), IN, concat skip
 //	up 0          ReLU, 4x4 transposed conv s2 -> 3, tanh (generatorOutput)
+//	              (with c.UNetHead: -> ngf, then unetHead)
 //
 // With c.Upsample "resize", each transposed conv is a nearest x2 resize and
 // a 3x3 conv instead (no checkerboard).
@@ -30,6 +31,17 @@ import (
 // be multiples of 2^downs; generate resizes other sizes to the nearest ones.
 func unet(g *graph.Builder, x tf.Output, c Config) tf.Output {
 	return unetLevel(g, x, 0, c)
+}
+
+// unetHead is the last layer with c.UNetHead, at the input's own size: a
+// 3x3 conv over the input image x and the ReLU of the U-Net's NGF output
+// channels h (resized back to x's size), to the channels generatorOutput
+// takes. Without it every output pixel comes from features of half the
+// resolution, upsampled; the head sees the input's own pixels, so an edge the
+// translation keeps (a face's outline, a collar) can stay where it is to the
+// pixel, and so can the gate's boundary.
+func unetHead(g *graph.Builder, x, h tf.Output, c Config) tf.Output {
+	return g.Conv2D("head", g.ConcatChannels(x, g.ReLU(h)), graph.Conv{Filters: outChannels(c), Kernel: 3, Pad: 1, Reflect: true, Bias: true})
 }
 
 // unetFilters is f(i), the channels of level i's downsampled features.
@@ -54,6 +66,9 @@ func unetLevel(b *graph.Builder, h tf.Output, i int, c Config) tf.Output {
 		inner = unetLevel(l, d, i+1, c)
 	}
 	out := outChannels(c)
+	if c.UNetHead {
+		out = c.NGF
+	}
 	if i > 0 {
 		out = unetFilters(c.NGF, i-1)
 	}

@@ -86,9 +86,15 @@ def main(req_path, resp_path):
             hh, ww = x.shape[1], x.shape[2]
             th, tw = max(m, (hh + m // 2) // m * m), max(m, (ww + m // 2) // m * m)
             if (th, tw) == (hh, ww):
-                return output(x, unet(p, x, 0))
-            small = tf.image.resize(x, [th, tw], method="bilinear")
-            return output(x, tf.image.resize(unet(p, small, 0), [hh, ww], method="bilinear"))
+                h = unet(p, x, 0)
+            else:
+                small = tf.image.resize(x, [th, tw], method="bilinear")
+                h = tf.image.resize(unet(p, small, 0), [hh, ww], method="bilinear")
+            if cfg.get("UNetHead"):
+                # A 3x3 conv over the input and the U-Net's channels, at the
+                # input's own size.
+                h = conv(tf.concat([x, tf.nn.relu(h)], axis=3), p + "/head", pad=1, reflect=True)
+            return output(x, h)
         h = tf.nn.relu(inorm(conv(x, p + "/c7s1", pad=3, reflect=True)))
         h = tf.nn.relu(inorm(conv(h, p + "/down1", stride=2, pad=1)))
         h = tf.nn.relu(inorm(conv(h, p + "/down2", stride=2, pad=1)))
