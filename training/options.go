@@ -84,6 +84,7 @@ func parseOptions(args []string, stderr io.Writer) (opt Options, overridden []st
 	fs.Float64Var(&m.GateArea, "gate-area", m.GateArea, "weight of a penalty on the share of each translation its gate opens (needs -gate; 0: off)")
 	fs.StringVar(&m.Generator, "generator", m.Generator, "generator architecture: resnet (the paper's) or unet (the reference's U-Net: skip connections carry the input's detail)")
 	fs.IntVar(&m.UNetDowns, "unet-downs", m.UNetDowns, "U-Net stride-2 levels (8: the reference's unet_256, 7: unet_128)")
+	fs.BoolVar(&m.UNetHead, "unet-head", m.UNetHead, "end the U-Net in a 3x3 conv over its output channels and the input image, at the input's own size (the reference's U-Net draws every pixel from half-resolution features)")
 	fs.IntVar(&m.NGF, "ngf", m.NGF, "generator filters in the first conv layer")
 	fs.IntVar(&m.NDF, "ndf", m.NDF, "discriminator filters in the first conv layer")
 	fs.IntVar(&m.Blocks, "blocks", m.Blocks, "residual blocks in each generator (9, or 6 for smaller images)")

@@ -231,9 +231,9 @@ func TestFlagDefaultsAreTheReferenceImplementations(t *testing.T) {
 			t.Errorf("-%s defaults to %g, want %g", c.name, c.got, c.want)
 		}
 	}
-	if opt.Model.Generator != cyclegan.GeneratorResNet || opt.Model.Upsample != "transpose" || opt.Model.Residual || opt.Model.Gate {
-		t.Errorf("-generator %s -upsample %s -residual %v -gate %v, want the paper's resnet, transpose, no residual and no gate",
-			opt.Model.Generator, opt.Model.Upsample, opt.Model.Residual, opt.Model.Gate)
+	if opt.Model.Generator != cyclegan.GeneratorResNet || opt.Model.Upsample != "transpose" || opt.Model.Residual || opt.Model.Gate || opt.Model.UNetHead {
+		t.Errorf("-generator %s -upsample %s -residual %v -gate %v -unet-head %v, want the paper's resnet, transpose, no residual, no gate and no head",
+			opt.Model.Generator, opt.Model.Upsample, opt.Model.Residual, opt.Model.Gate, opt.Model.UNetHead)
 	}
 	if opt.Cluster != "" || opt.ServeTask || opt.Job != "worker" {
 		t.Errorf("-cluster %q -serve-task %v -job %q: want no cluster, job worker", opt.Cluster, opt.ServeTask, opt.Job)
@@ -269,7 +269,7 @@ func TestFlagDefaultsAreTheReferenceImplementations(t *testing.T) {
 	var help bytes.Buffer
 	parseOptions([]string{"-h"}, &help)
 	for _, f := range []string{"-data", "-out", "-load-size", "-size", "-batch", "-lr", "-beta1", "-lambda", "-identity", "-change",
-		"-pool", "-epochs", "-decay-epochs", "-generator", "-unet-downs", "-ngf", "-ndf", "-blocks", "-upsample", "-residual", "-gate", "-gate-area", "-gan-loss", "-device", "-seed",
+		"-pool", "-epochs", "-decay-epochs", "-generator", "-unet-downs", "-unet-head", "-ngf", "-ndf", "-blocks", "-upsample", "-residual", "-gate", "-gate-area", "-gan-loss", "-device", "-seed",
 		"-checkpoint-every", "-sample-every", "-synthetic", "-synthetic-size", "-max-steps", "-resume", "-export-only", "-precision",
 		"-intra-op-threads", "-inter-op-threads", "-timings",
 		"-devices", "-cluster", "-job", "-task", "-serve-task"} {
