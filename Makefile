@@ -65,9 +65,10 @@ test: vet browser hadolint binaries
 train: tf
 	$(ENV) $(GO) run ./training $(ARGS)
 
-# The default run's data and model, trained twice as long (5000 steps of 2 images).
+# The default run's data and model, trained twice as long (5000 steps of 2 images),
+# with the U-Net's head (README: Quality).
 train-long: tf
-	$(ENV) $(GO) run ./training -out runs/woman2man-long -epochs 6 -decay-epochs 4 $(ARGS)
+	$(ENV) $(GO) run ./training -out runs/woman2man-long -epochs 6 -decay-epochs 4 -unet-head $(ARGS)
 
 bench: tf
 	$(ENV) $(GO) run ./tools/bench $(ARGS)
