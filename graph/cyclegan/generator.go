@@ -22,12 +22,13 @@ func generate(b *graph.Builder, name string, x tf.Output, c Config) (y, m tf.Out
 	g := b.Sub(name)
 	if c.Generator == GeneratorUNet {
 		// The U-Net runs at the nearest multiple of its 2^downs (a no-op
-		// for the training crops, whose size is one), and the output head
-		// at the input's own size: its last layer's channels are resized
+		// for the training faces, whose size is one), and everything after
+		// it at the input's own size: its last layer's channels are resized
 		// back, so a gate still passes every pixel it shuts through
-		// untouched. On the default run's 70x70 test faces the U-Net
-		// otherwise pads odd sides at four of its six levels, a geometry it
-		// never saw in training on 64x64 crops.
+		// untouched, and c.UNetHead's conv sees the input's own pixels. On
+		// the default run's 70x70 test faces the U-Net otherwise pads odd
+		// sides at four of its six levels, a geometry it never saw in
+		// training at 64x64.
 		small, back := g.Sub("fit").ResizeToMultiple(x, 1<<c.UNetDowns)
 		h := back(unet(g, small, c))
 		if c.UNetHead {
