@@ -140,15 +140,7 @@ func TestGatedUNetKeepsShutPixelsExactlyAtSizesItResizes(t *testing.T) {
 	b := graph.NewBuilder(tf.Float, 1)
 	x := b.Placeholder("x", tf.Float, -1, -1, -1, 3)
 	y := Generator(b, "G", x, c)
-	var gateBias *graph.Variable
-	for _, v := range b.Variables() {
-		if v.Name == "G/level0/up/bias" {
-			gateBias = v
-		}
-	}
-	if gateBias == nil {
-		t.Fatal("no G/level0/up/bias")
-	}
+	gateBias := variableNamed(t, b, "G/level0/up/bias")
 	// The last of the four output channels is the gate's logit.
 	shut := op.AssignVariableOp(b.Scope("shut"), gateBias.Handle, b.Const([]float32{0, 0, 0, -60}))
 	sess := initializedSession(t, b)
@@ -158,19 +150,7 @@ func TestGatedUNetKeepsShutPixelsExactlyAtSizesItResizes(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, size := range [][2]int{{70, 70}, {35, 45}, {32, 48}} {
 		h, w := size[0], size[1]
-		in := make([]float32, h*w*3)
-		for i := range in {
-			in[i] = float32(r.Float64()*2 - 1)
-		}
-		xt, _ := tf.NewTensor(in)
-		if err := xt.Reshape([]int64{1, int64(h), int64(w), 3}); err != nil {
-			t.Fatal(err)
-		}
-		out, err := sess.Run(map[tf.Output]*tf.Tensor{x: xt}, []tf.Output{y}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := out[0].Value().([][][][]float32)[0]
+		in, got := runOnRandomImage(t, sess, x, y, r, h, w)
 		for i := range h {
 			for j := range w {
 				for k := range 3 {
@@ -194,18 +174,7 @@ func TestUNetHeadPassesTheInputsOwnPixels(t *testing.T) {
 	b := graph.NewBuilder(tf.Float, 1)
 	x := b.Placeholder("x", tf.Float, -1, -1, -1, 3)
 	y := Generator(b, "G", x, c)
-	var kernel, bias *graph.Variable
-	for _, v := range b.Variables() {
-		switch v.Name {
-		case "G/head/kernel":
-			kernel = v
-		case "G/head/bias":
-			bias = v
-		}
-	}
-	if kernel == nil || bias == nil {
-		t.Fatal("no G/head/kernel and G/head/bias")
-	}
+	kernel, bias := variableNamed(t, b, "G/head/kernel"), variableNamed(t, b, "G/head/bias")
 	// [3, 3, in, out]: in is the image's 3 channels, then the U-Net's 8.
 	k := make([][][][]float32, 3)
 	for i := range k {
@@ -231,19 +200,7 @@ func TestUNetHeadPassesTheInputsOwnPixels(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for _, size := range [][2]int{{64, 64}, {70, 70}, {35, 45}} {
 		h, w := size[0], size[1]
-		in := make([]float32, h*w*3)
-		for i := range in {
-			in[i] = float32(r.Float64()*2 - 1)
-		}
-		xt, _ := tf.NewTensor(in)
-		if err := xt.Reshape([]int64{1, int64(h), int64(w), 3}); err != nil {
-			t.Fatal(err)
-		}
-		out, err := sess.Run(map[tf.Output]*tf.Tensor{x: xt}, []tf.Output{y}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := out[0].Value().([][][][]float32)[0]
+		in, got := runOnRandomImage(t, sess, x, y, r, h, w)
 		for i := range h {
 			for j := range w {
 				for ch := range 3 {
@@ -255,6 +212,40 @@ func TestUNetHeadPassesTheInputsOwnPixels(t *testing.T) {
 			}
 		}
 	}
+}
+
+// variableNamed returns b's variable of that name, or fails the test.
+func variableNamed(t *testing.T, b *graph.Builder, name string) *graph.Variable {
+	t.Helper()
+	for _, v := range b.Variables() {
+		if v.Name == name {
+			return v
+		}
+	}
+	t.Fatalf("no variable %s", name)
+	return nil
+}
+
+// runOnRandomImage feeds x one h x w image of values uniform in [-1, 1)
+// drawn from r and returns it (flat, HWC) with y's output for it.
+func runOnRandomImage(t *testing.T, sess *tf.Session, x, y tf.Output, r *rand.Rand, h, w int) (in []float32, out [][][]float32) {
+	t.Helper()
+	in = make([]float32, h*w*3)
+	for i := range in {
+		in[i] = float32(r.Float64()*2 - 1)
+	}
+	xt, err := tf.NewTensor(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := xt.Reshape([]int64{1, int64(h), int64(w), 3}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := sess.Run(map[tf.Output]*tf.Tensor{x: xt}, []tf.Output{y}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return in, res[0].Value().([][][][]float32)[0]
 }
 
 // initializedSession opens a session on b's graph, closed when the test
