@@ -105,7 +105,7 @@ func newTrainer(opt Options, files *dataset.Files, log *logrus.Logger, stop *ato
 	}
 	log.WithFields(logrus.Fields{"precision": prec, "asked": opt.Precision}).Info("precision")
 	t := &trainer{opt: opt, log: log, files: files, stop: stop, st: state{Seed: opt.Seed}}
-	s, err := cyclegan.NewStep(opt.Model, -1, int64(opt.Size), opt.Seed)
+	s, err := cyclegan.NewStep(opt.Model, int64(opt.Batch), int64(opt.Size), opt.Seed)
 	if err != nil {
 		return nil, fmt.Errorf("build model: %w", err)
 	}

@@ -107,27 +107,46 @@ func TestOutputShapes(t *testing.T) {
 	}
 }
 
-func TestCyclePassesRunAsRowHalvesExactlyWhenOneDNNIsOn(t *testing.T) {
+func TestCyclePassesRunAsRowHalvesExactlyAtOneImageATowerUnderOneDNN(t *testing.T) {
 	c := DefaultConfig()
 	c.NGF, c.NDF, c.Blocks = 8, 8, 2
-	s, err := NewStep(c, -1, 32, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
 	// Per generator: the 7x7 convolutions at both ends, two downsampling
 	// ones and two per residual block; the cycle pass of G and of F.
-	want := 0
-	if tfrt.OneDNNEnabled() {
-		want = 2 * (2 + 2 + 2*c.Blocks)
-	}
-	halved := 0
-	for _, o := range s.B.Graph().Operations() {
-		if o.Type() == "ConcatV2" && strings.Contains(o.Name(), "row_halves/stack") { // one per halved convolution
-			halved++
-		}
-	}
-	if halved != want {
-		t.Errorf("%d convolutions run as row halves (oneDNN on: %v), want %d", halved, tfrt.OneDNNEnabled(), want)
+	all := 2 * (2 + 2 + 2*c.Blocks)
+	for _, tc := range []struct {
+		name   string
+		n      int64
+		towers []string
+		halved bool
+	}{
+		{"batch unknown", -1, nil, true},
+		{"batch 1", 1, nil, true},
+		{"batch 2", 2, nil, false},
+		{"batch 4", 4, nil, false},
+		{"batch 2 on two towers", 2, []string{cpu0, cpu1}, true},
+		{"batch 4 on two towers", 4, []string{cpu0, cpu1}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := c
+			c.Towers = tc.towers
+			s, err := NewStep(c, tc.n, 32, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := 0
+			if tc.halved && tfrt.OneDNNEnabled() {
+				want = all * max(1, len(tc.towers))
+			}
+			halved := 0
+			for _, o := range s.B.Graph().Operations() {
+				if o.Type() == "ConcatV2" && strings.Contains(o.Name(), "row_halves/stack") { // one per halved convolution
+					halved++
+				}
+			}
+			if halved != want {
+				t.Errorf("%d convolutions run as row halves (oneDNN on: %v), want %d", halved, tfrt.OneDNNEnabled(), want)
+			}
+		})
 	}
 }
 
