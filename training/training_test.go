@@ -257,8 +257,14 @@ func TestFlagDefaultsAreTheReferenceImplementations(t *testing.T) {
 	if opt.Batch != 2 || opt.Epochs != 3 || opt.DecayEpochs != 2 {
 		t.Errorf("default run: batch %d, %d + %d epochs; want its measured 2, 3 + 2 (2500 steps)", opt.Batch, opt.Epochs, opt.DecayEpochs)
 	}
+	if opt.Precision != precision.FP32 {
+		t.Errorf("default run: -precision %q, want its measured fp32", opt.Precision)
+	}
 	if opt, _, err := parseOptions([]string{"-batch", "1"}, &bytes.Buffer{}); err != nil || opt.Batch != 1 {
 		t.Errorf("default run with -batch 1: batch %d (err %v), want the 1 given", opt.Batch, err)
+	}
+	if opt, _, err := parseOptions([]string{"-precision", "auto"}, &bytes.Buffer{}); err != nil || opt.Precision != precision.Auto {
+		t.Errorf("default run with -precision auto: %q (err %v), want the auto given", opt.Precision, err)
 	}
 	for _, f := range over {
 		if f == "ngf" {
