@@ -57,12 +57,15 @@ type Step struct {
 	Towers int
 }
 
-// NewStep builds the training graph for batches of n images of size x size
-// (n or size may be -1 for any). With c.Towers, every input batch is split
-// into equal shares, one tower per device builds the forward pass and the
-// gradients of its share, and the gradients are averaged on c.Device, where
-// the variables and the optimizers live; n must then be a multiple of the
-// number of towers.
+// NewStep builds the training graph for images of size x size (-1 for any)
+// and training batches of n images (-1 if not known). The inputs take any
+// batch, so a run that only translates (the trainer's sample grid) may feed
+// fewer images; n decides how the cycle passes run (see below). With
+// c.Towers, every input batch is split into equal shares, one tower per
+// device builds the forward pass and the gradients of its share, and the
+// gradients are averaged on c.Device, where the variables and the
+// optimizers live; every batch must then be a multiple of the number of
+// towers, n too.
 func NewStep(c Config, n, size int64, seed int64) (*Step, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
@@ -78,14 +81,14 @@ func NewStep(c Config, n, size int64, seed int64) (*Step, error) {
 	root := graph.NewBuilder(tf.Float, seed)
 	b := root.WithDevice(c.Device).VariablesOn(c.Device)
 	s := &Step{B: root, Towers: int(k)}
-	shape := []int64{n, size, size, 3}
+	shape := []int64{-1, size, size, 3}
 	in := b.Sub("inputs")
 	s.Woman = in.Placeholder("woman", tf.Float, shape...)
 	s.Man = in.Placeholder("man", tf.Float, shape...)
 	s.PoolWoman = in.Placeholder("pool_woman", tf.Float, shape...)
 	s.PoolMan = in.Placeholder("pool_man", tf.Float, shape...)
-	s.UseCurrentWoman = in.Placeholder("use_current_woman", tf.Bool, n)
-	s.UseCurrentMan = in.Placeholder("use_current_man", tf.Bool, n)
+	s.UseCurrentWoman = in.Placeholder("use_current_woman", tf.Bool, -1)
+	s.UseCurrentMan = in.Placeholder("use_current_man", tf.Bool, -1)
 
 	// Every input is cut the same way, so image i of the pool feeds and
 	// the use-current flags stays with image i of the batch.
@@ -99,7 +102,7 @@ func NewStep(c Config, n, size int64, seed int64) (*Step, error) {
 		share("pool_woman_shares", s.PoolWoman), share("pool_man_shares", s.PoolMan),
 		share("use_current_woman_shares", s.UseCurrentWoman), share("use_current_man_shares", s.UseCurrentMan)}
 	// A tower's cycle passes translate one image per generator when its
-	// share of the batch is one image (or may be: n unknown). There,
+	// share of a training batch is one image (or may be: n unknown). There,
 	// oneDNN's convolutions on variables fall back to GEMM, so they run as
 	// two stacked halves of rows instead (graph.Builder.WithRowHalves; same
 	// numbers). At two images or more the kernel already sees a batch, and
@@ -108,7 +111,11 @@ func NewStep(c Config, n, size int64, seed int64) (*Step, error) {
 	rowHalves := tfrt.OneDNNEnabled() && (n < 0 || n/k == 1)
 	outs := make([]tower, k)
 	for i, dev := range towers {
-		outs[i] = buildTower(b.WithDevice(dev), c, rowHalves, ins[0][i], ins[1][i], ins[2][i], ins[3][i], ins[4][i], ins[5][i])
+		var err error
+		outs[i], err = buildTower(b.WithDevice(dev), c, rowHalves, ins[0][i], ins[1][i], ins[2][i], ins[3][i], ins[4][i], ins[5][i])
+		if err != nil {
+			return nil, err
+		}
 	}
 
 	// 9. Update G and F with one Adam, D_woman and D_man with another.
@@ -189,8 +196,10 @@ type tower struct {
 }
 
 // buildTower adds the forward pass and losses of one share of the batch,
-// placed by b; rowHalves runs its cycle passes as row halves.
-func buildTower(b *graph.Builder, c Config, rowHalves bool, woman, man, poolWoman, poolMan, useWoman, useMan tf.Output) tower {
+// placed by b; rowHalves runs its cycle passes as row halves. It fails
+// where the networks cannot be built, as for images too small for the
+// discriminator's layers.
+func buildTower(b *graph.Builder, c Config, rowHalves bool, woman, man, poolWoman, poolMan, useWoman, useMan tf.Output) (tower, error) {
 	var t tower
 	// Each network runs on a batch that stacks every input it gets in this
 	// step (instance norm is per image, so stacking changes no number):
@@ -214,8 +223,12 @@ func buildTower(b *graph.Builder, c Config, rowHalves bool, woman, man, poolWoma
 	// gradient into the generators).
 	pickWoman := op.StopGradient(l.Scope("stop_woman"), poolPick(l.Sub("pick_woman"), useWoman, t.fakeWoman, poolWoman))
 	pickMan := op.StopGradient(l.Scope("stop_man"), poolPick(l.Sub("pick_man"), useMan, t.fakeMan, poolMan))
-	dw := split(b, "D_woman_out", Discriminator(b, NameDWoman, concat(b, "D_woman_in", t.fakeWoman, woman, pickWoman), c), 3)
-	dm := split(b, "D_man_out", Discriminator(b, NameDMan, concat(b, "D_man_in", t.fakeMan, man, pickMan), c), 3)
+	dWomanOut := Discriminator(b, NameDWoman, concat(b, "D_woman_in", t.fakeWoman, woman, pickWoman), c)
+	dManOut := Discriminator(b, NameDMan, concat(b, "D_man_in", t.fakeMan, man, pickMan), c)
+	if err := b.Err(); err != nil { // the split below has no outputs then
+		return t, err
+	}
+	dw, dm := split(b, "D_woman_out", dWomanOut, 3), split(b, "D_man_out", dManOut, 3)
 	gAdv := ganLoss(l.Sub("G_adv"), dw[0], true, c)
 	fAdv := ganLoss(l.Sub("F_adv"), dm[0], true, c)
 	dWoman := l.Scale(l.Sum(ganLoss(l.Sub("D_woman_real"), dw[1], true, c), ganLoss(l.Sub("D_woman_fake"), dw[2], false, c)), 0.5)
@@ -249,7 +262,7 @@ func buildTower(b *graph.Builder, c Config, rowHalves bool, woman, man, poolWoma
 	t.gTotal = l.Sum(gen...)
 	t.dTotal = l.Sum(dWoman, dMan)
 	t.losses = []tf.Output{gAdv, fAdv, cycWoman, cycMan, idtW, idtM, t.gTotal, dWoman, dMan, chgW, chgM, gateW, gateM}
-	return t
+	return t, nil
 }
 
 // mean averages f(0..k-1) under b; one tensor is returned as it is.

@@ -150,6 +150,47 @@ func TestCyclePassesRunAsRowHalvesExactlyAtOneImageATowerUnderOneDNN(t *testing.
 	}
 }
 
+// The trainer builds its step for its training batch and draws the sample
+// grid through the same graph, one image per generator at a time.
+func TestStepBuiltForABatchOfTwoTranslatesOneImage(t *testing.T) {
+	const size = 32
+	s, err := NewStep(tinyConfig(), 2, size, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess, err := s.InitializedSession(graph.SessionConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	img := make([]float32, size*size*3)
+	x, err := tf.NewTensor(img)
+	if err == nil {
+		err = x.Reshape([]int64{1, size, size, 3})
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := sess.Run(map[tf.Output]*tf.Tensor{s.Woman: x, s.Man: x}, []tf.Output{s.FakeMan, s.RecWoman, s.FakeWoman, s.RecMan}, nil)
+	if err != nil {
+		t.Fatalf("translate one image through a step built for 2: %v", err)
+	}
+	for i, o := range out {
+		if got := o.Shape(); !slices.Equal(got, []int64{1, size, size, 3}) {
+			t.Errorf("output %d: shape %v, want [1 %d %d 3]", i, got, size, size)
+		}
+	}
+}
+
+// Images too small for the discriminator's layers (16x16 leaves its last
+// 4x4 conv a 3x3 input) give an error naming the layer, not a panic.
+func TestStepOnImagesTooSmallForTheDiscriminatorFails(t *testing.T) {
+	_, err := NewStep(tinyConfig(), 2, 16, 1)
+	if err == nil || !strings.Contains(err.Error(), "D_woman/patch") {
+		t.Fatalf("NewStep at 16x16: error %v, want one naming D_woman/patch", err)
+	}
+}
+
 // The gated U-Net runs at the nearest multiple of 2^downs and its last
 // layer's channels come back to the input's size, so the blend, and with it
 // every pixel a shut gate keeps, is at the input's own resolution.
