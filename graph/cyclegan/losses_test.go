@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"cyclegan/graph"
@@ -56,6 +57,31 @@ func (s *Step) feeds(t *testing.T, b batch, n, size int) map[tf.Output]*tf.Tenso
 		f[o] = x
 	}
 	return f
+}
+
+// The trainer builds its step for its training batch and draws the sample
+// grid through the same graph, one image per generator at a time.
+func TestStepBuiltForABatchOfTwoTranslatesOneImage(t *testing.T) {
+	const size = 32
+	s, err := NewStep(tinyConfig(), 2, size, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess, err := s.InitializedSession(graph.SessionConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	feeds := s.feeds(t, randBatch(rand.New(rand.NewSource(5)), 1, size), 1, size)
+	out, err := sess.Run(feeds, []tf.Output{s.FakeMan, s.RecWoman, s.FakeWoman, s.RecMan}, nil)
+	if err != nil {
+		t.Fatalf("translate one image through a step built for 2: %v", err)
+	}
+	for i, o := range out {
+		if got := o.Shape(); !slices.Equal(got, []int64{1, size, size, 3}) {
+			t.Errorf("output %d: shape %v, want [1 %d %d 3]", i, got, size, size)
+		}
+	}
 }
 
 func TestStepLossesAndGradientsEqualPythonTensorFlowOnTheSameWeights(t *testing.T) {

@@ -111,11 +111,7 @@ func NewStep(c Config, n, size int64, seed int64) (*Step, error) {
 	rowHalves := tfrt.OneDNNEnabled() && (n < 0 || n/k == 1)
 	outs := make([]tower, k)
 	for i, dev := range towers {
-		var err error
-		outs[i], err = buildTower(b.WithDevice(dev), c, rowHalves, ins[0][i], ins[1][i], ins[2][i], ins[3][i], ins[4][i], ins[5][i])
-		if err != nil {
-			return nil, err
-		}
+		outs[i] = buildTower(b.WithDevice(dev), c, rowHalves, ins[0][i], ins[1][i], ins[2][i], ins[3][i], ins[4][i], ins[5][i])
 	}
 
 	// 9. Update G and F with one Adam, D_woman and D_man with another.
@@ -196,10 +192,8 @@ type tower struct {
 }
 
 // buildTower adds the forward pass and losses of one share of the batch,
-// placed by b; rowHalves runs its cycle passes as row halves. It fails
-// where the networks cannot be built, as for images too small for the
-// discriminator's layers.
-func buildTower(b *graph.Builder, c Config, rowHalves bool, woman, man, poolWoman, poolMan, useWoman, useMan tf.Output) (tower, error) {
+// placed by b; rowHalves runs its cycle passes as row halves.
+func buildTower(b *graph.Builder, c Config, rowHalves bool, woman, man, poolWoman, poolMan, useWoman, useMan tf.Output) tower {
 	var t tower
 	// Each network runs on a batch that stacks every input it gets in this
 	// step (instance norm is per image, so stacking changes no number):
@@ -223,12 +217,8 @@ func buildTower(b *graph.Builder, c Config, rowHalves bool, woman, man, poolWoma
 	// gradient into the generators).
 	pickWoman := op.StopGradient(l.Scope("stop_woman"), poolPick(l.Sub("pick_woman"), useWoman, t.fakeWoman, poolWoman))
 	pickMan := op.StopGradient(l.Scope("stop_man"), poolPick(l.Sub("pick_man"), useMan, t.fakeMan, poolMan))
-	dWomanOut := Discriminator(b, NameDWoman, concat(b, "D_woman_in", t.fakeWoman, woman, pickWoman), c)
-	dManOut := Discriminator(b, NameDMan, concat(b, "D_man_in", t.fakeMan, man, pickMan), c)
-	if err := b.Err(); err != nil { // the split below has no outputs then
-		return t, err
-	}
-	dw, dm := split(b, "D_woman_out", dWomanOut, 3), split(b, "D_man_out", dManOut, 3)
+	dw := split(b, "D_woman_out", Discriminator(b, NameDWoman, concat(b, "D_woman_in", t.fakeWoman, woman, pickWoman), c), 3)
+	dm := split(b, "D_man_out", Discriminator(b, NameDMan, concat(b, "D_man_in", t.fakeMan, man, pickMan), c), 3)
 	gAdv := ganLoss(l.Sub("G_adv"), dw[0], true, c)
 	fAdv := ganLoss(l.Sub("F_adv"), dm[0], true, c)
 	dWoman := l.Scale(l.Sum(ganLoss(l.Sub("D_woman_real"), dw[1], true, c), ganLoss(l.Sub("D_woman_fake"), dw[2], false, c)), 0.5)
@@ -262,7 +252,7 @@ func buildTower(b *graph.Builder, c Config, rowHalves bool, woman, man, poolWoma
 	t.gTotal = l.Sum(gen...)
 	t.dTotal = l.Sum(dWoman, dMan)
 	t.losses = []tf.Output{gAdv, fAdv, cycWoman, cycMan, idtW, idtM, t.gTotal, dWoman, dMan, chgW, chgM, gateW, gateM}
-	return t, nil
+	return t
 }
 
 // mean averages f(0..k-1) under b; one tensor is returned as it is.
@@ -295,10 +285,18 @@ func concat(b *graph.Builder, name string, xs ...tf.Output) tf.Output {
 	return op.ConcatV2(s, xs, op.Const(s.SubScope("axis"), int32(0)))
 }
 
-// split cuts a stacked batch back into n equal parts.
+// split cuts a stacked batch back into n equal parts. Once building has
+// failed (an image too small for a network's layers), op.Split adds
+// nothing and returns no outputs: split still returns n (empty) ones, so
+// the callers' indexing does not panic, the ops built on them add nothing
+// either, and NewStep returns the builder's error.
 func split(b *graph.Builder, name string, x tf.Output, n int64) []tf.Output {
 	s := b.Scope(name)
-	return op.Split(s, op.Const(s.SubScope("axis"), int32(0)), x, n)
+	parts := op.Split(s, op.Const(s.SubScope("axis"), int32(0)), x, n)
+	if int64(len(parts)) < n {
+		parts = make([]tf.Output, n)
+	}
+	return parts
 }
 
 // poolPick chooses, per image, this step's fake or the pool's older one.

@@ -150,38 +150,6 @@ func TestCyclePassesRunAsRowHalvesExactlyAtOneImageATowerUnderOneDNN(t *testing.
 	}
 }
 
-// The trainer builds its step for its training batch and draws the sample
-// grid through the same graph, one image per generator at a time.
-func TestStepBuiltForABatchOfTwoTranslatesOneImage(t *testing.T) {
-	const size = 32
-	s, err := NewStep(tinyConfig(), 2, size, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sess, err := s.InitializedSession(graph.SessionConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sess.Close()
-	img := make([]float32, size*size*3)
-	x, err := tf.NewTensor(img)
-	if err == nil {
-		err = x.Reshape([]int64{1, size, size, 3})
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := sess.Run(map[tf.Output]*tf.Tensor{s.Woman: x, s.Man: x}, []tf.Output{s.FakeMan, s.RecWoman, s.FakeWoman, s.RecMan}, nil)
-	if err != nil {
-		t.Fatalf("translate one image through a step built for 2: %v", err)
-	}
-	for i, o := range out {
-		if got := o.Shape(); !slices.Equal(got, []int64{1, size, size, 3}) {
-			t.Errorf("output %d: shape %v, want [1 %d %d 3]", i, got, size, size)
-		}
-	}
-}
-
 // Images too small for the discriminator's layers (16x16 leaves its last
 // 4x4 conv a 3x3 input) give an error naming the layer, not a panic.
 func TestStepOnImagesTooSmallForTheDiscriminatorFails(t *testing.T) {
