@@ -41,6 +41,22 @@ func randBatch(r *rand.Rand, n, size int) batch {
 	return b
 }
 
+// initializedStep builds a step (see NewStep) and opens an initialized
+// session on it with sc, closed when the test ends.
+func initializedStep(t *testing.T, c Config, n, size, seed int64, sc graph.SessionConfig) (*Step, *tf.Session) {
+	t.Helper()
+	s, err := NewStep(c, n, size, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess, err := s.InitializedSession(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sess.Close() })
+	return s, sess
+}
+
 func (s *Step) feeds(t *testing.T, b batch, n, size int) map[tf.Output]*tf.Tensor {
 	t.Helper()
 	f := map[tf.Output]*tf.Tensor{}
@@ -63,15 +79,7 @@ func (s *Step) feeds(t *testing.T, b batch, n, size int) map[tf.Output]*tf.Tenso
 // grid through the same graph, one image per generator at a time.
 func TestStepBuiltForABatchOfTwoTranslatesOneImage(t *testing.T) {
 	const size = 32
-	s, err := NewStep(tinyConfig(), 2, size, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sess, err := s.InitializedSession(graph.SessionConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sess.Close()
+	s, sess := initializedStep(t, tinyConfig(), 2, size, 1, graph.SessionConfig{})
 	feeds := s.feeds(t, randBatch(rand.New(rand.NewSource(5)), 1, size), 1, size)
 	out, err := sess.Run(feeds, []tf.Output{s.FakeMan, s.RecWoman, s.FakeWoman, s.RecMan}, nil)
 	if err != nil {
@@ -120,15 +128,7 @@ func TestStepLossesAndGradientsEqualPythonTensorFlowOnTheSameWeights(t *testing.
 		t.Run(tc.name, func(t *testing.T) {
 			c := tc.cfg(tinyConfig())
 			c.LR = 0.02 // a few large steps move the weights far from their initial values
-			s, err := NewStep(c, -1, size, 5)
-			if err != nil {
-				t.Fatal(err)
-			}
-			sess, err := s.InitializedSession(graph.SessionConfig{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer sess.Close()
+			s, sess := initializedStep(t, c, -1, size, 5, graph.SessionConfig{})
 			r := rand.New(rand.NewSource(8))
 			for i := 0; i < 4; i++ {
 				if _, err := sess.Run(s.feeds(t, randBatch(r, n, size), n, size), nil, []*tf.Operation{s.Train}); err != nil {

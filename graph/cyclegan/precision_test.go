@@ -33,15 +33,7 @@ func TestBF16SessionAsksGrapplerForOneDNNBFloat16AndKeepsVariablesFloat32(t *tes
 
 	// The rewrite changes compute ops only: a step run in such a session
 	// leaves every weight and optimizer slot float32.
-	s, err := NewStep(tinyConfig(), -1, 32, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sess, err := s.InitializedSession(graph.SessionConfig{BF16: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sess.Close()
+	s, sess := initializedStep(t, tinyConfig(), -1, 32, 1, graph.SessionConfig{BF16: true})
 	r := rand.New(rand.NewSource(1))
 	if _, err := sess.Run(s.feeds(t, randBatch(r, 1, 32), 1, 32), s.Losses, []*tf.Operation{s.Train}); err != nil {
 		t.Fatal(err)

@@ -24,25 +24,9 @@ func TestTwoTowersTrainLikeOneDeviceWithTheWholeBatch(t *testing.T) {
 	const n, size, steps = 4, 16, 2
 	c := tinyConfig()
 	c.NGF, c.NDF, c.Blocks, c.DLayers = 4, 4, 1, 2
-	one, err := NewStep(c, n, size, 5)
-	if err != nil {
-		t.Fatal(err)
-	}
+	one, sessOne := initializedStep(t, c, n, size, 5, graph.SessionConfig{})
 	c.Device, c.Towers = cpu0, []string{cpu0, cpu1}
-	two, err := NewStep(c, n, size, 5)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sessOne, err := one.InitializedSession(graph.SessionConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sessOne.Close()
-	sessTwo, err := two.InitializedSession(graph.SessionConfig{CPUDevices: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sessTwo.Close()
+	two, sessTwo := initializedStep(t, c, n, size, 5, graph.SessionConfig{CPUDevices: 2})
 
 	vars := append(append([]*graph.Variable(nil), one.GenVars...), one.DiscVars...)
 	// drift[v][i] sums, over the steps, element i of v's relative gradient
