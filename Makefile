@@ -68,7 +68,7 @@ train: tf
 # The default run's data and model, trained twice as long (5000 steps of 2 images),
 # with the U-Net's head (README: Quality).
 train-long: tf
-	$(ENV) $(GO) run ./training -out runs/woman2man-long -epochs 6 -decay-epochs 4 -unet-head $(ARGS)
+	$(ENV) $(GO) run ./training -out runs/woman2man-long -epochs 6 -decay-epochs 4 -unet-head -ngf 48 $(ARGS)
 
 bench: tf
 	$(ENV) $(GO) run ./tools/bench $(ARGS)
