@@ -66,7 +66,7 @@ train: tf
 	$(ENV) $(GO) run ./training $(ARGS)
 
 # The default run's data and model, trained twice as long (5000 steps of 2 images),
-# with the U-Net's head (README: Quality).
+# with a generator half as wide again (-ngf 48) and the U-Net's head (README: Quality).
 train-long: tf
 	$(ENV) $(GO) run ./training -out runs/woman2man-long -epochs 6 -decay-epochs 4 -unet-head -ngf 48 $(ARGS)
 
