@@ -6,6 +6,7 @@
 // Usage:
 //
 //	go run ./tools/evaluate -model runs/woman2man/export [-data data/synthetic] [-json]
+//	go run ./tools/evaluate -ceiling [-data data/synthetic] [-json]
 //
 // For each direction (woman2man: test/woman against test/man; man2woman:
 // the reverse) it reports:
@@ -31,6 +32,11 @@
 // it cannot trust. A trained classifier is cached as a checkpoint under
 // -classifier-dir, keyed by the data set's manifest and the classifier's
 // settings, so later evaluations restore it instead of training again.
+//
+// With -ceiling, evaluate needs no model: it reports, for each direction,
+// the mae_to_truth and gap_closed of the best guess a translator can make,
+// given that its input does not show every feature of the truth (a woman's
+// face does not show her beard as a man). See ceiling.
 package main
 
 import (
@@ -62,6 +68,10 @@ type options struct {
 	ClassifierDir string // "" means Data/classifier
 	Classifier    classifierConfig
 	Threads       int
+	// Ceiling asks for the test split's ceiling instead of a model's
+	// figures, from CeilingSamples renderings of each target.
+	Ceiling        bool
+	CeilingSamples int
 }
 
 func main() {
@@ -92,6 +102,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.Float64Var(&o.Classifier.LR, "classifier-lr", 2e-3, "domain classifier Adam learning `rate`")
 	fs.Int64Var(&o.Classifier.Seed, "classifier-seed", 1, "domain classifier initialization and sampling `seed`")
 	fs.IntVar(&o.Threads, "threads", 0, "TensorFlow intra-op `threads` (0: one per core)")
+	fs.BoolVar(&o.Ceiling, "ceiling", false, "instead of evaluating -model, report the best mae_to_truth and gap_closed a translator can be expected to reach on the test split: the per-pixel median of the targets its input is consistent with")
+	fs.IntVar(&o.CeilingSamples, "ceiling-samples", 64, "renderings of each target whose median -ceiling takes (`n`)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -109,6 +121,16 @@ func run(args []string, stdout io.Writer, log *logrus.Logger) error {
 	o, err := parseFlags(args, log.Out)
 	if err != nil {
 		return err
+	}
+	if o.Ceiling {
+		start := time.Now()
+		bounds, err := ceiling(o.Data, o.CeilingSamples)
+		if err != nil {
+			return err
+		}
+		log.WithFields(logrus.Fields{"data": o.Data, "samples": o.CeilingSamples,
+			"elapsed": time.Since(start).Round(time.Millisecond).String()}).Info("ceiling computed")
+		return writeCeiling(stdout, bounds, o.JSON)
 	}
 	if err := tfrt.Check(); err != nil {
 		return err

@@ -110,9 +110,14 @@ func writeJSON(w io.Writer, report map[string]Metrics) error {
 			}
 		}
 	}
+	return encodeJSON(w, report)
+}
+
+// encodeJSON writes v as indented JSON.
+func encodeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	if err := enc.Encode(report); err != nil {
+	if err := enc.Encode(v); err != nil {
 		return fmt.Errorf("write json: %w", err)
 	}
 	return nil
