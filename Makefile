@@ -66,7 +66,7 @@ train: tf
 	$(ENV) $(GO) run ./training $(ARGS)
 
 # The default run's data and model, trained four times as long (10000 steps of 2
-# images; about 1.5-1.75 hours on 2 cores), with a generator half as wide again
+# images; about 1.4-1.75 hours on 2 cores), with a generator half as wide again
 # (-ngf 48) and the U-Net's head (README: Quality).
 train-long: tf
 	$(ENV) $(GO) run ./training -out runs/woman2man-long -epochs 12 -decay-epochs 8 -unet-head -ngf 48 $(ARGS)
